@@ -1,0 +1,506 @@
+/**
+ * The normaliser and validator of the registry declaration: fills defaults, accepts the short forms, and
+ * collects every problem (with its property path, the rule and the fix) before throwing once.
+ *
+ * @module
+ */
+import { keyPath, Problems, show } from "./errors";
+import {
+  checkCertificatePem,
+  checkHeaderName,
+  checkKeyPair,
+  checkPrivateKeyPem,
+  hasControlChar,
+  normalizePem,
+  parseAuthority,
+  parseUrl,
+  ParsedUrl,
+} from "./grammar";
+import {
+  Capability,
+  CAPABILITIES,
+  Credentials,
+  DEFAULT_REGISTRY,
+  DOCKER_HUB,
+  DOCKER_HUB_SERVER,
+  Mirror,
+  Registry,
+  RegistriesArgs,
+  RegistryModel,
+  Server,
+  Tls,
+} from "./types";
+
+/** Options of {@link normalizeRegistries}. */
+export interface NormalizeOptions {
+  /** Root of the property paths in error messages. Defaults to `"registries"`. */
+  path?: string;
+}
+
+type Obj = Record<string, unknown>;
+
+const REGISTRY_KEYS = ["name", "mirrors", "server", "plainHttp", "capabilities", "tls", "auth"];
+const MIRROR_KEYS = ["endpoint", "capabilities", "overridePath", "tls", "auth", "headers"];
+const TLS_KEYS = ["ca", "clientCert", "clientKey", "insecureSkipVerify"];
+
+/** Names that image references never produce as their registry part, with the name to use instead. */
+const ALIASES: Record<string, string> = {
+  "index.docker.io": DOCKER_HUB,
+  "docker.io:443": DOCKER_HUB,
+};
+
+/**
+ * Validate a registry declaration and return it normalised: defaults filled in, short forms expanded,
+ * registries sorted by name, PEM text normalised.
+ *
+ * @throws {ConfigError} listing every problem found, each with its property path.
+ *
+ * @example
+ * normalizeRegistries({ "docker.io": { mirrors: ["http://10.0.0.5:5000"] } })
+ */
+export function normalizeRegistries(input: RegistriesArgs, options: NormalizeOptions = {}): RegistryModel {
+  const root = options.path ?? "registries";
+  const problems = new Problems();
+  const entries: { path: string; name: string; args: Obj }[] = [];
+
+  if (Array.isArray(input)) {
+    input.forEach((item, i) => {
+      const path = `${root}[${i}]`;
+      if (!isObject(item)) return problems.add(path, `must be an object with a name, got ${show(item)}`);
+      if (typeof item.name !== "string") {
+        return problems.add(`${path}.name`, `is required: the name images use, e.g. "docker.io"`);
+      }
+      entries.push({ path, name: item.name, args: item });
+    });
+  } else if (isObject(input)) {
+    for (const [name, args] of Object.entries(input)) {
+      const path = keyPath(root, name);
+      if (!isObject(args)) {
+        // `docker.io: {}` in YAML is `null` when written as `docker.io:`; treat that as "no settings".
+        if (args === null || args === undefined) entries.push({ path, name, args: {} });
+        else problems.add(path, `must be an object of registry settings, got ${show(args)}`);
+        continue;
+      }
+      if ("name" in args && args.name !== name) {
+        problems.add(`${path}.name`, `must not differ from the key ${show(name)}: drop it`);
+      }
+      entries.push({ path, name, args });
+    }
+  } else {
+    problems.add(
+      root,
+      `must be a map of registry name to settings, or a list of registries, got ${show(input)}`,
+    );
+  }
+
+  const seen = new Map<string, string>();
+  const registries: Registry[] = [];
+  for (const { path, name, args } of entries) {
+    const registry = normalizeRegistry(problems, path, name, args);
+    const prior = seen.get(name);
+    if (prior !== undefined) {
+      problems.add(
+        path,
+        `duplicate registry ${show(name)} (also declared at ${prior}): merge the two entries`,
+      );
+    } else {
+      seen.set(name, path);
+    }
+    if (registry) registries.push(registry);
+  }
+  problems.throwIfAny();
+  registries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { registries };
+}
+
+function normalizeRegistry(problems: Problems, path: string, name: string, args: Obj): Registry | undefined {
+  const before = problems.count;
+  unknownKeys(problems, path, args, REGISTRY_KEYS);
+  const isDefault = name === DEFAULT_REGISTRY;
+  if (!isDefault) checkRegistryName(problems, path, name);
+
+  const mirrors: Mirror[] = [];
+  if (args.mirrors !== undefined) {
+    if (!Array.isArray(args.mirrors)) {
+      problems.add(`${path}.mirrors`, `must be a list of mirror URLs or objects, got ${show(args.mirrors)}`);
+    } else {
+      const urls = new Map<string, number>();
+      args.mirrors.forEach((m, i) => {
+        const mp = `${path}.mirrors[${i}]`;
+        const mirror = normalizeMirror(problems, mp, m);
+        if (!mirror) return;
+        const dup = urls.get(mirror.url);
+        if (dup !== undefined) {
+          problems.add(
+            `${mp}.endpoint`,
+            `${show(mirror.url)} is listed twice (also mirrors[${dup}]): drop one`,
+          );
+        } else {
+          urls.set(mirror.url, i);
+        }
+        mirrors.push(mirror);
+      });
+    }
+  }
+
+  const plainHttp = optionalBoolean(problems, `${path}.plainHttp`, args.plainHttp) ?? false;
+  const tls = normalizeTls(problems, `${path}.tls`, args.tls);
+  const auth = normalizeCredentials(problems, `${path}.auth`, args.auth);
+  const capabilities =
+    args.capabilities === undefined
+      ? undefined
+      : normalizeCapabilities(problems, `${path}.capabilities`, args.capabilities);
+
+  let server: Server | undefined;
+  let noFallback = false;
+  if (isDefault) {
+    for (const key of ["server", "plainHttp", "tls", "auth", "capabilities"] as const) {
+      if (args[key] !== undefined) {
+        problems.add(
+          `${path}.${key}`,
+          `is not allowed on ${DEFAULT_REGISTRY}: it has no server of its own (each image's registry is the fallback); set it on a named registry`,
+        );
+      }
+    }
+  } else if (args.server === false) {
+    noFallback = true;
+    if (!Array.isArray(args.mirrors) || args.mirrors.length === 0) {
+      problems.add(
+        `${path}.server`,
+        `false (no fallback) needs at least one mirror: add mirrors or drop server`,
+      );
+    }
+    for (const key of ["plainHttp", "tls", "auth", "capabilities"] as const) {
+      if (args[key] !== undefined) {
+        problems.add(`${path}.${key}`, `has no effect with server: false (there is no server): drop it`);
+      }
+    }
+  } else {
+    let url: ParsedUrl | undefined;
+    if (args.server === undefined || args.server === null) {
+      const text = name === DOCKER_HUB ? DOCKER_HUB_SERVER : `${plainHttp ? "http" : "https"}://${name}`;
+      if (name === DOCKER_HUB && plainHttp) {
+        problems.add(
+          `${path}.plainHttp`,
+          `cannot apply to Docker Hub's server ${DOCKER_HUB_SERVER}: set server`,
+        );
+      }
+      const parsed = problems.count === before ? parseUrl(text) : undefined;
+      if (parsed && typeof parsed !== "string") url = parsed;
+    } else if (typeof args.server !== "string") {
+      problems.add(
+        `${path}.server`,
+        `must be a URL such as "https://registry.example.com" or false, got ${show(args.server)}`,
+      );
+    } else {
+      const parsed = parseUrl(args.server);
+      if (typeof parsed === "string") {
+        problems.add(`${path}.server`, parsed);
+      } else if (parsed.path !== "") {
+        problems.add(
+          `${path}.server`,
+          `${show(args.server)} must not have a path: use scheme://host[:port]; put a path endpoint in mirrors with overridePath: true`,
+        );
+      } else {
+        if (plainHttp && parsed.scheme === "https") {
+          problems.add(
+            `${path}.plainHttp`,
+            `conflicts with server ${show(args.server)}: use an http:// server or drop plainHttp`,
+          );
+        }
+        url = parsed;
+      }
+    }
+    if (url) {
+      checkTlsScheme(problems, `${path}.tls`, url.scheme, args.tls, tls);
+      server = {
+        url: url.url,
+        scheme: url.scheme,
+        hostname: url.hostname,
+        ...(url.port !== undefined ? { port: url.port } : {}),
+        authority: url.authority,
+        path: url.path,
+        ...(capabilities ? { capabilities } : {}),
+        tls,
+        ...(auth ? { auth } : {}),
+      };
+    }
+  }
+  if (problems.count !== before) return undefined;
+  return { name, mirrors, ...(server ? { server } : {}), noFallback };
+}
+
+function checkRegistryName(problems: Problems, path: string, name: string): void {
+  if (ALIASES[name]) {
+    problems.add(
+      path,
+      `${show(name)} is not a name images use: references to it resolve to ${show(ALIASES[name])}; use that`,
+    );
+    return;
+  }
+  if (name.includes("/")) {
+    problems.add(
+      path,
+      `registry name ${show(name)} must be a host[:port] without a path or scheme; put a path in a mirror endpoint`,
+    );
+    return;
+  }
+  const auth = parseAuthority(name);
+  if (typeof auth === "string") return problems.add(path, `registry name ${auth}`);
+  if (
+    auth.port === undefined &&
+    !auth.hostname.includes(".") &&
+    auth.hostname !== "localhost" &&
+    !auth.hostname.startsWith("[")
+  ) {
+    problems.add(
+      path,
+      `registry name ${show(name)} has no "." and no port, so images never name it (${show(`${name}/app`)} means ${show(`docker.io/${name}/app`)}): use a full host name`,
+    );
+  }
+}
+
+function normalizeMirror(problems: Problems, path: string, input: unknown): Mirror | undefined {
+  const before = problems.count;
+  const args: Obj | undefined =
+    typeof input === "string" ? { endpoint: input } : isObject(input) ? input : undefined;
+  if (!args) {
+    problems.add(path, `must be a mirror URL or an object with an endpoint, got ${show(input)}`);
+    return undefined;
+  }
+  unknownKeys(problems, path, args, MIRROR_KEYS);
+  if (args.endpoint === undefined) {
+    problems.add(`${path}.endpoint`, `is required: the mirror's URL, e.g. "https://mirror.example.com"`);
+    return undefined;
+  }
+  const parsed =
+    typeof args.endpoint === "string"
+      ? parseUrl(args.endpoint)
+      : `must be a URL string, got ${show(args.endpoint)}`;
+  const overridePath = optionalBoolean(problems, `${path}.overridePath`, args.overridePath) ?? false;
+  const capabilities =
+    args.capabilities === undefined
+      ? (["pull", "resolve"] as Capability[])
+      : normalizeCapabilities(problems, `${path}.capabilities`, args.capabilities);
+  const tls = normalizeTls(problems, `${path}.tls`, args.tls);
+  const auth = normalizeCredentials(problems, `${path}.auth`, args.auth);
+  const headers = normalizeHeaders(problems, `${path}.headers`, args.headers);
+  if (typeof parsed === "string") {
+    problems.add(`${path}.endpoint`, parsed);
+    return undefined;
+  }
+  if (parsed.path !== "" && !overridePath) {
+    problems.add(
+      `${path}.endpoint`,
+      `${show(parsed.url)} has a path but overridePath is not true: containerd would request ${show(`${parsed.path}/v2/…`)}; set overridePath: true (the path is then the API root, e.g. "/v2/<namespace>")`,
+    );
+  }
+  if (parsed.path === "" && overridePath) {
+    problems.add(
+      `${path}.overridePath`,
+      `is true but ${show(parsed.url)} has no path: give the API root in the URL (e.g. ".../v2/<namespace>") or drop overridePath`,
+    );
+  }
+  checkTlsScheme(problems, `${path}.tls`, parsed.scheme, args.tls, tls);
+  if (problems.count !== before) return undefined;
+  const ns = overridePath ? /^\/v2\/(.+)$/.exec(parsed.path)?.[1] : undefined;
+  return {
+    url: parsed.url,
+    scheme: parsed.scheme,
+    hostname: parsed.hostname,
+    ...(parsed.port !== undefined ? { port: parsed.port } : {}),
+    authority: parsed.authority,
+    path: parsed.path,
+    capabilities: capabilities ?? ["pull", "resolve"],
+    overridePath,
+    ...(ns ? { namespace: ns } : {}),
+    tls,
+    ...(auth ? { auth } : {}),
+    headers,
+  };
+}
+
+function normalizeCapabilities(problems: Problems, path: string, input: unknown): Capability[] | undefined {
+  if (!Array.isArray(input) || input.length === 0) {
+    problems.add(path, `must be a non-empty list of "pull", "resolve", "push", got ${show(input)}`);
+    return undefined;
+  }
+  const set = new Set<Capability>();
+  input.forEach((c, i) => {
+    if (!CAPABILITIES.includes(c as Capability)) {
+      problems.add(`${path}[${i}]`, `${show(c)} is not a capability: use "pull", "resolve" or "push"`);
+    } else if (set.has(c as Capability)) {
+      problems.add(`${path}[${i}]`, `${show(c)} is listed twice`);
+    } else {
+      set.add(c as Capability);
+    }
+  });
+  return CAPABILITIES.filter((c) => set.has(c));
+}
+
+function normalizeTls(problems: Problems, path: string, input: unknown): Tls {
+  if (input === undefined || input === null) return { insecureSkipVerify: false };
+  if (!isObject(input)) {
+    problems.add(
+      path,
+      `must be an object with ca, clientCert, clientKey or insecureSkipVerify, got ${show(input)}`,
+    );
+    return { insecureSkipVerify: false };
+  }
+  unknownKeys(problems, path, input, TLS_KEYS);
+  const out: { ca?: string; clientCert?: string; clientKey?: string; insecureSkipVerify: boolean } = {
+    insecureSkipVerify:
+      optionalBoolean(problems, `${path}.insecureSkipVerify`, input.insecureSkipVerify) ?? false,
+  };
+  if (input.ca !== undefined) {
+    const err = checkCertificatePem(input.ca);
+    if (err) problems.add(`${path}.ca`, err);
+    else out.ca = normalizePem(input.ca as string);
+  }
+  if (input.clientCert !== undefined) {
+    const err = checkCertificatePem(input.clientCert);
+    if (err) problems.add(`${path}.clientCert`, err);
+    else out.clientCert = normalizePem(input.clientCert as string);
+  }
+  if (input.clientKey !== undefined) {
+    const err = checkPrivateKeyPem(input.clientKey);
+    if (err) problems.add(`${path}.clientKey`, err);
+    else out.clientKey = normalizePem(input.clientKey as string);
+  }
+  if ((input.clientCert === undefined) !== (input.clientKey === undefined)) {
+    problems.add(
+      input.clientCert === undefined ? `${path}.clientCert` : `${path}.clientKey`,
+      `is required with ${input.clientCert === undefined ? "clientKey" : "clientCert"}: mutual TLS needs both the certificate and its key`,
+    );
+  } else if (out.clientCert && out.clientKey) {
+    const err = checkKeyPair(out.clientCert, out.clientKey);
+    if (err) problems.add(`${path}.clientKey`, err);
+  }
+  return out;
+}
+
+function checkTlsScheme(problems: Problems, path: string, scheme: string, raw: unknown, tls: Tls): void {
+  if (scheme !== "http" || !isObject(raw)) return;
+  if (tls.insecureSkipVerify) {
+    problems.add(
+      `${path}.insecureSkipVerify`,
+      `has no meaning on a plain-HTTP endpoint (no TLS to verify) and makes containerd try HTTPS first: drop it`,
+    );
+  }
+  for (const key of ["ca", "clientCert", "clientKey"] as const) {
+    if (raw[key] !== undefined) {
+      problems.add(
+        `${path}.${key}`,
+        `is set on a plain-HTTP endpoint: use an https:// URL, or drop it (containerd would try HTTPS first)`,
+      );
+    }
+  }
+}
+
+function normalizeCredentials(problems: Problems, path: string, input: unknown): Credentials | undefined {
+  if (input === undefined || input === null) return undefined;
+  if (!isObject(input)) {
+    problems.add(path, `must be { username, password } or { identityToken }`);
+    return undefined;
+  }
+  unknownKeys(problems, path, input, ["username", "password", "identityToken"]);
+  const { username, password, identityToken } = input;
+  if (identityToken !== undefined) {
+    if (username !== undefined || password !== undefined) {
+      problems.add(path, `give either username and password or identityToken, not both`);
+      return undefined;
+    }
+    if (typeof identityToken !== "string" || identityToken === "" || hasControlChar(identityToken)) {
+      problems.add(
+        `${path}.identityToken`,
+        `must be a non-empty string without control characters (value hidden)`,
+      );
+      return undefined;
+    }
+    return { kind: "token", identityToken };
+  }
+  let ok = true;
+  if (username === undefined || username === "") {
+    problems.add(`${path}.username`, `is required with password: give the user name for the registry`);
+    ok = false;
+  } else if (typeof username !== "string") {
+    problems.add(`${path}.username`, `must be a string`);
+    ok = false;
+  } else if (username.includes(":") || hasControlChar(username)) {
+    problems.add(
+      `${path}.username`,
+      `must not contain ":" or control characters (HTTP Basic uses ":" as separator)`,
+    );
+    ok = false;
+  }
+  if (password === undefined || password === "") {
+    problems.add(
+      `${path}.password`,
+      `is required with username: give the password or access token (it is kept secret)`,
+    );
+    ok = false;
+  } else if (typeof password !== "string" || password.includes("\u0000")) {
+    problems.add(`${path}.password`, `must be a string without NUL characters (value hidden)`);
+    ok = false;
+  }
+  return ok ? { kind: "basic", username: username as string, password: password as string } : undefined;
+}
+
+function normalizeHeaders(problems: Problems, path: string, input: unknown): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  if (input === undefined || input === null) return out;
+  if (!isObject(input)) {
+    problems.add(path, `must be a map of header name to a value or list of values`);
+    return out;
+  }
+  const lower = new Set<string>();
+  for (const name of Object.keys(input).sort()) {
+    const hp = keyPath(path, name);
+    const err = checkHeaderName(name);
+    if (err) {
+      problems.add(hp, err);
+      continue;
+    }
+    if (name.toLowerCase() === "authorization") {
+      problems.add(hp, `is not allowed here: use auth (credentials are kept secret and rendered per format)`);
+      continue;
+    }
+    if (lower.has(name.toLowerCase())) {
+      problems.add(hp, `is given twice with different case: header names are case-insensitive`);
+      continue;
+    }
+    lower.add(name.toLowerCase());
+    const raw = input[name];
+    const values = Array.isArray(raw) ? raw : [raw];
+    if (values.length === 0 || values.some((v) => typeof v !== "string" || hasControlChar(v))) {
+      problems.add(
+        hp,
+        `must be a string or a non-empty list of strings without control characters (value hidden)`,
+      );
+      continue;
+    }
+    out[name] = values as string[];
+  }
+  return out;
+}
+
+function unknownKeys(problems: Problems, path: string, obj: Obj, known: string[]): void {
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key)) {
+      problems.add(`${path}.${key}`, `is not a known setting (known: ${known.join(", ")})`);
+    }
+  }
+}
+
+function optionalBoolean(problems: Problems, path: string, value: unknown): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "boolean") {
+    problems.add(path, `must be true or false, got ${show(value)}`);
+    return undefined;
+  }
+  return value;
+}
+
+function isObject(value: unknown): value is Obj {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
