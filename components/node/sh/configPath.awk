@@ -1,0 +1,143 @@
+# Node-side twin of enableConfigPath (components/render/configPath.ts); both pass
+# test/render/configPath.cases.ts wherever a line-based reading can decide (the TypeScript twin parses the
+# whole TOML; this one reads table headers and key lines, and the node's containerd checks the result).
+# Variables: value (the hosts directory), exists (0/1), final_nl (1 when the input is empty or ends with "\n"),
+# major (1 or 2: the version of a new file). Prints the new file. Exit 3: registry.mirrors entries; exit 4:
+# registry.configs TLS settings (both refused by containerd with config_path); exit 5: a layout it cannot edit.
+function header_keys(s,    inner, c, k, q, i, n) {
+  # Split a "[a.\"b\".'c']" header line into hk[1..n]; returns n, or 0 when the line is not a table header.
+  if (s !~ /^[ \t]*\[[^[]/) return 0
+  sub(/^[ \t]*\[/, "", s)
+  if (!match(s, /\][ \t]*(#.*)?$/)) return 0
+  inner = substr(s, 1, RSTART - 1)
+  n = 0
+  while (1) {
+    sub(/^[ \t]*/, "", inner)
+    c = substr(inner, 1, 1)
+    if (c == "\"" || c == "'") {
+      k = ""
+      for (i = 2; i <= length(inner); i++) {
+        q = substr(inner, i, 1)
+        if (c == "\"" && q == "\\") { k = k substr(inner, i + 1, 1); i++; continue }
+        if (q == c) break
+        k = k q
+      }
+      if (i > length(inner)) return 0
+      inner = substr(inner, i + 1)
+    } else {
+      if (!match(inner, /^[A-Za-z0-9_-]+/)) return 0
+      k = substr(inner, 1, RLENGTH)
+      inner = substr(inner, RLENGTH + 1)
+    }
+    hk[++n] = k
+    sub(/^[ \t]*/, "", inner)
+    if (inner == "") return n
+    if (substr(inner, 1, 1) != ".") return 0
+    inner = substr(inner, 2)
+  }
+}
+function starts_with_table(n, extra,    i) { # hk[1..n] begins with the registry table plus `extra` more keys
+  if (n < tn + extra) return 0
+  for (i = 1; i <= tn; i++) if (hk[i] != tk[i]) return 0
+  return 1
+}
+function quoted(v) { gsub(/\\/, "\\\\", v); gsub(/"/, "\\\"", v); return "\"" v "\"" }
+function emit(i) { printf "%s%s", raw[i], (i < NR || final_nl) ? "\n" : "" }
+{
+  raw[NR] = $0
+  t = $0
+  sub(/\r$/, "", t)
+  text[NR] = t
+  if ($0 ~ /\r$/) crlf = 1
+}
+END {
+  if (!exists || NR == 0) {
+    v = (major == 2) ? 3 : 2
+    tbl = (v == 3) ? "plugins.\"io.containerd.cri.v1.images\".registry" : "plugins.\"io.containerd.grpc.v1.cri\".registry"
+    printf "version = %d\n\n[%s]\n  config_path = %s\n", v, tbl, quoted(value)
+    exit 0
+  }
+  eol = crlf ? "\r\n" : "\n"
+  version = 1
+  for (i = 1; i <= NR; i++) {
+    if (header_keys(text[i]) || text[i] ~ /^[ \t]*\[/) break
+    if (match(text[i], /^[ \t]*version[ \t]*=[ \t]*[0-9]+[ \t]*(#.*)?$/)) {
+      version = text[i]
+      gsub(/[^0-9]/, "", version)
+      version = version + 0
+    }
+  }
+  if (version == 1) { tk[1] = "plugins"; tk[2] = "cri"; tk[3] = "registry" }
+  else if (version == 2) { tk[1] = "plugins"; tk[2] = "io.containerd.grpc.v1.cri"; tk[3] = "registry" }
+  else if (version == 3) { tk[1] = "plugins"; tk[2] = "io.containerd.cri.v1.images"; tk[3] = "registry" }
+  else exit 5
+  tn = 3
+  hdr = 0
+  cur = ""
+  for (i = 1; i <= NR; i++) {
+    n = header_keys(text[i])
+    if (n) {
+      cur = ""
+      if (n == tn && starts_with_table(n, 0)) { cur = "registry"; if (!hdr) hdr = i }
+      else if (starts_with_table(n, 2) && hk[tn + 1] == "mirrors") exit 3
+      else if (n == tn + 1 && starts_with_table(n, 1) && hk[tn + 1] == "mirrors") cur = "mirrors"
+      else if (version != 3 && starts_with_table(n, 3) && hk[tn + 1] == "configs" && hk[tn + 3] == "tls") exit 4
+      else if (version != 3 && n == tn + 2 && starts_with_table(n, 2) && hk[tn + 1] == "configs") cur = "config"
+      continue
+    }
+    if (text[i] ~ /^[ \t]*(#.*)?$/) continue
+    if (cur == "mirrors") exit 3
+    if (cur == "config" && text[i] ~ /^[ \t]*("tls"|'tls'|tls)[ \t]*[=.]/) exit 4
+    if (cur == "registry" && text[i] ~ /^[ \t]*("mirrors"|'mirrors'|mirrors)[ \t]*[=.]/) exit 3
+  }
+  key = -1
+  if (hdr) {
+    for (i = hdr + 1; i <= NR && text[i] !~ /^[ \t]*\[/; i++) {
+      if (match(text[i], /^[ \t]*(config_path|"config_path"|'config_path')[ \t]*=[ \t]*/)) { key = i; break }
+    }
+  }
+  if (key > 0) {
+    pre = substr(text[key], 1, RLENGTH)
+    rest = substr(text[key], RLENGTH + 1)
+    q = substr(rest, 1, 1)
+    if ((q != "\"" && q != "'") || substr(rest, 1, 3) == q q q) exit 5
+    old = ""
+    for (j = 2; j <= length(rest); j++) {
+      c = substr(rest, j, 1)
+      if (q == "\"" && c == "\\") { old = old substr(rest, j + 1, 1); j++; continue }
+      if (c == q) break
+      old = old c
+    }
+    if (j > length(rest)) exit 5
+    after = substr(rest, j + 1)
+    if (after !~ /^[ \t]*(#.*)?$/) exit 5
+    if (old == "") wanted = value
+    else {
+      m = split(old, parts, ":")
+      for (j = 1; j <= m; j++) if (parts[j] == value) { for (i = 1; i <= NR; i++) emit(i); exit 0 }
+      wanted = value ":" old
+    }
+    for (i = 1; i <= NR; i++) {
+      if (i == key) printf "%s%s%s%s", pre, quoted(wanted), after, substr(raw[i], length(text[i]) + 1) ((i < NR || final_nl) ? "\n" : "")
+      else emit(i)
+    }
+    exit 0
+  }
+  if (hdr) {
+    indent = text[hdr]
+    sub(/[^ \t].*$/, "", indent)
+    for (i = 1; i <= NR; i++) {
+      emit(i)
+      if (i == hdr) {
+        hend = (raw[i] ~ /\r$/) ? "\r\n" : "\n"
+        if (i == NR && !final_nl) printf "%s", eol
+        printf "%s  config_path = %s%s", indent, quoted(value), (i == NR && !final_nl) ? eol : hend
+      }
+    }
+    exit 0
+  }
+  for (i = 1; i <= NR; i++) emit(i)
+  if (!final_nl) printf "%s", eol
+  tbl = (version == 1) ? "plugins.cri.registry" : (version == 2) ? "plugins.\"io.containerd.grpc.v1.cri\".registry" : "plugins.\"io.containerd.cri.v1.images\".registry"
+  printf "%s[%s]%s  config_path = %s%s", eol, tbl, eol, quoted(value), eol
+}
