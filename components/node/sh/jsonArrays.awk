@@ -29,7 +29,10 @@ function skip_value(i,    c, d, depth) { # the index just past the JSON value st
     return 0
   }
   if (i > L || index(",}]", c)) return 0
+  d = i
   while (i <= L && !index(",}] \t\r\n", substr(T, i, 1))) i++
+  # A bare token must be a JSON literal or number (JSON.parse refuses anything else).
+  if (substr(T, d, i - d) !~ /^(true|false|null|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?)$/) return 0
   return i
 }
 function hexval(h,    i, v) { v = 0; for (i = 1; i <= 4; i++) v = v * 16 + index("0123456789abcdef", tolower(substr(h, i, 1))) - 1; return v }
@@ -93,22 +96,12 @@ BEGIN {
 { T = T (NR > 1 ? "\n" : "") $0 }
 END {
   if (NR > 0 && final_nl) T = T "\n"
-  L = length(T)
   printf "" > managedfile
-  if (!exists || T ~ /^[ \t\r\n]*$/) {
-    body = ""
-    for (j = 1; j <= 2; j++) {
-      k = KEY[j]
-      for (i = 1; i <= nw[k]; i++) printf "%s\t%s\n", k, want[k, i] > managedfile
-      if (!nw[k]) continue
-      body = body (body != "" ? ",\n" : "") "  " encode(k) ": ["
-      for (i = 1; i <= nw[k]; i++) body = body (i > 1 ? "," : "") "\n    " encode(want[k, i])
-      body = body "\n  ]"
-    }
-    if (body != "") printf "{\n%s\n}\n", body
-    else printf "%s", T
-    exit 0
-  }
+  # A missing or blank file is merged as the empty object; if nothing is ours it stays as it was.
+  original = T
+  blank = (!exists || T ~ /^[ \t\r\n]*$/)
+  if (blank) T = "{}\n"
+  L = length(T)
   eol = (T ~ /\r\n/) ? "\r\n" : "\n"
   start = (substr(T, 1, 3) == "\357\273\277") ? 4 : 1
   open = skip_ws(start)
@@ -128,7 +121,7 @@ END {
     ve[nm] = skip_value(vs[nm])
     if (!ve[nm]) exit 2
     i = skip_ws(ve[nm])
-    if (substr(T, i, 1) == ",") i = skip_ws(i + 1)
+    if (substr(T, i, 1) == ",") { i = skip_ws(i + 1); if (substr(T, i, 1) != "\"") exit 2 }
     else if (substr(T, i, 1) != "}") exit 2
   }
   close_ = i
@@ -148,7 +141,8 @@ END {
         pe = skip_value(p)
         cur[k, ++nc] = decode(substr(T, p, pe - p))
         p = skip_ws(pe)
-        if (substr(T, p, 1) == ",") p = skip_ws(p + 1)
+        if (substr(T, p, 1) == ",") { p = skip_ws(p + 1); if (substr(T, p, 1) != "\"") exit 2 }
+        else if (substr(T, p, 1) != "]") exit 2
       }
     }
     n = 0
@@ -178,5 +172,5 @@ END {
     t = es[a]; es[a] = es[b]; es[b] = t; t = ee[a]; ee[a] = ee[b]; ee[b] = t; t = et[a]; et[a] = et[b]; et[b] = t
   }
   for (a = 1; a <= ne; a++) T = substr(T, 1, es[a] - 1) et[a] substr(T, ee[a])
-  printf "%s", T
+  printf "%s", (blank && T == "{}\n") ? original : T
 }
