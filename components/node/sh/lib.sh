@@ -129,14 +129,24 @@ p_final() { # N KIND PATH EXTRA -> writes $P_W/final.N, or fails with a message
         p_die 65 "$3: the managed block of owner $4 is damaged (a marker line is missing or doubled); remove the marker lines by hand"
       ;;
     config-path)
+      # First line: the hosts directory to enable; the rest (if any): our CRI block for the same file.
       if [ -f "$3" ]; then p_src=$3; else p_src=/dev/null; fi
+      p_value=$(head -n 1 "$p_in")
+      tail -n +2 "$p_in" >"$p_in.block"
       p_rc=0
-      awk -v value="$(cat "$p_in")" -v exists="$([ -f "$3" ] && echo 1 || echo 0)" -v final_nl="$(p_ends_nl "$p_src")" "$P_AWK_CONFIG_PATH" "$p_src" >"$p_out" || p_rc=$?
+      awk -v value="$p_value" -v exists="$([ -f "$3" ] && echo 1 || echo 0)" -v final_nl="$(p_ends_nl "$p_src")" \
+        -v major="${P_CONTAINERD_MAJOR:-1}" "$P_AWK_CONFIG_PATH" "$p_src" >"$p_out" || p_rc=$?
       case "$p_rc" in
         0) ;;
         3) p_die 65 "$3 sets registry.mirrors, which containerd refuses together with config_path: move those mirrors into the declaration and remove them from the file" ;;
-        *) p_die 65 "$3: could not enable config_path automatically (unusual layout); set it by hand to $(cat "$p_in")" ;;
+        4) p_die 65 "$3 sets registry.configs TLS settings, which containerd refuses together with config_path: move them into the declaration and remove them from the file" ;;
+        *) p_die 65 "$3: could not enable config_path automatically (unusual layout); set config_path = \"$p_value\" by hand" ;;
       esac
+      if [ "$4" != "-" ]; then
+        mv "$p_out" "$p_out.cp"
+        awk -v id="$4" -v mode=splice -v blockfile="$p_in.block" -v final_nl="$(p_ends_nl "$p_out.cp")" "$P_AWK_SPLICE" "$p_out.cp" >"$p_out" ||
+          p_die 65 "$3: the managed block of owner $4 is damaged (a marker line is missing or doubled); remove the marker lines by hand"
+      fi
       ;;
     json-merge) p_json_final "$1" "$3" ;;
     *) p_die 70 "unknown entry kind $2" ;;
@@ -249,6 +259,8 @@ p_op() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" >>"$P_W
 p_plan_desired() {
   while IFS="$P_TAB" read -r p_n p_kind p_path p_mode p_eff p_chk p_extra <&3; do
     p_final "$p_n" "$p_kind" "$p_path" "$p_extra"
+    # A file others own keeps its mode; it is only tightened to 0600 when our part of it is secret.
+    if [ "$p_kind" != file ] && [ -f "$p_path" ] && [ "$p_mode" != 600 ]; then p_mode=$(p_mode_of "$p_path"); fi
     p_cur=$(p_sha "$p_path")
     p_new=$(p_sha "$P_W/final.$p_n")
     p_rec=$(p_record "$p_path")
@@ -320,7 +332,16 @@ p_removal() { # KIND PATH RECORDED-SHA ORIGIN EFFECT EXTRA: how to give PATH bac
         p_die 65 "$2 is no longer a JSON object with lists of strings; fix it by hand"
       p_op put "$2" "$P_W/final.$p_rn" "$(p_mode_of "$2")" "$5" -
       ;;
-    config-path) p_say "$2 was edited since config_path was set; leaving it as it is" ;;
+    config-path)
+      if [ "$6" = "-" ]; then
+        p_say "$2 was edited since config_path was set; leaving it as it is"
+      else
+        # Take our CRI block out; config_path stays (harmless, and someone edited the file since).
+        awk -v id="$6" -v mode=strip -v final_nl="$(p_ends_nl "$2")" "$P_AWK_SPLICE" "$2" >"$P_W/final.$p_rn" ||
+          p_die 65 "$2: the managed block of owner $6 is damaged; remove the marker lines by hand"
+        p_op put "$2" "$P_W/final.$p_rn" "$(p_mode_of "$2")" "$5" -
+      fi
+      ;;
   esac
 }
 
