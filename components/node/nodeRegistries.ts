@@ -71,8 +71,9 @@ export function mayRestart(profiles: ProfileArgs[]): boolean {
     (p) =>
       p.kind === "k3s" ||
       p.kind === "rke2" ||
-      (p.kind === "containerd" && (p.manageConfigPath !== false || p.credentials === "config")) ||
-      (p.kind === "microk8s" && (p.legacy === true || p.credentials === "template")),
+      // The CRI credentials block (the default) and config_path need a restart; hosts.toml alone never does.
+      (p.kind === "containerd" && (p.manageConfigPath !== false || p.credentials !== "hosts")) ||
+      (p.kind === "microk8s" && (p.legacy === true || p.credentials !== "hosts")),
   );
 }
 

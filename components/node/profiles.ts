@@ -169,15 +169,7 @@ const PROFILE_KEYS: Record<(typeof PROFILE_KINDS)[number], string[]> = {
   kubelet: ["configJson"],
 };
 
-const PATH_KEYS = [
-  "snapData",
-  "certsDir",
-  "configFile",
-  "dropIn",
-  "daemonJson",
-  "configJson",
-  "containerdBinary",
-];
+const PATH_KEYS = ["snapData", "certsDir", "configFile", "dropIn", "daemonJson", "configJson"];
 
 /**
  * Check one profile's settings, recording problems under `path`. @internal
@@ -209,6 +201,10 @@ export function checkProfile(problems: Problems, path: string, profile: unknown)
     if (p[key] === undefined) continue;
     const err = checkNodePath(p[key]);
     if (err) problems.add(`${path}.${key}`, err);
+  }
+  if (p.containerdBinary !== undefined && !/^[A-Za-z0-9._+-]+$/.test(String(p.containerdBinary))) {
+    const err = checkNodePath(p.containerdBinary);
+    if (err) problems.add(`${path}.containerdBinary`, `${err}, or a command name such as "containerd"`);
   }
   for (const key of ["restart", "reload"]) {
     if (p[key] === undefined) continue;

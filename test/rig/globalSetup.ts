@@ -6,6 +6,7 @@
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
+import { CANARY_PASSWORD } from "../helpers/fixtures";
 
 const RIG_SH = path.join(__dirname, "rig.sh");
 
@@ -16,6 +17,8 @@ function rigSh(action: "start" | "stop" | "status"): { code: number | null; out:
 
 export default async function globalSetup(): Promise<void> {
   const t0 = Date.now();
+  // The registry password is the canary that the tests look for everywhere it must never appear.
+  process.env.RIG_PASSWORD ??= CANARY_PASSWORD;
   const status = rigSh("status");
   if (status.code === 0 && process.env.RIG_REUSE === "1") {
     console.log(`\n[rig] reusing the running rig (RIG_REUSE=1), checked in ${Date.now() - t0} ms`);

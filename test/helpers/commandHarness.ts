@@ -1,0 +1,212 @@
+/**
+ * Runs the remote commands a Pulumi program declares the way @pulumi/command's `remote.Command` does, over the
+ * rig's real OpenSSH nodes:
+ *
+ * - the program runs under `pulumi.runtime.setMocks`, and the harness records every `command:remote:Command`'s
+ *   inputs (connection, create, update, delete, stdin) exactly as the component declared them;
+ * - `up`: the first time `create` runs; later, nothing runs when every input is unchanged (no diff), else
+ *   `update` (or `create`) runs with the NEW stdin and connection; a failed create stores nothing and a failed
+ *   update keeps the old inputs, so the next `up` runs it again;
+ * - `destroy`: `delete` runs with the OLD stdin and connection, the ones stored by the last successful run;
+ * - the connection's `hostKey` is pinned: a mismatch fails like the provider's handshake would.
+ *
+ * Each run is one SSH session; the harness counts them.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { loadRig, RunResult, sshRun } from "./rig";
+
+/** The inputs of one declared remote.Command (what Pulumi would store in its state). */
+export interface DeclaredCommand {
+  /** Resource name. */
+  name: string;
+  /** Connection inputs (host, port, user, privateKey, hostKey, …). */
+  connection: { host: string; port?: number; user?: string; privateKey?: string; hostKey?: string };
+  create: string;
+  update?: string;
+  delete?: string;
+  stdin: string;
+}
+
+let capture: Map<string, DeclaredCommand> | undefined;
+let mocked = false;
+
+/**
+ * Run a Pulumi program under mocks and return the remote commands it declares, keyed by resource name. The
+ * mocks are installed once per test file: a second `setMocks` would orphan outputs the first program still
+ * registers.
+ */
+export async function declare(program: () => unknown): Promise<Map<string, DeclaredCommand>> {
+  if (!mocked) {
+    pulumi.runtime.setMocks(
+      {
+        newResource(args) {
+          if (args.type === "command:remote:Command" && capture) {
+            const i = unwrapSecrets(args.inputs) as Record<string, unknown>;
+            capture.set(args.name, {
+              name: args.name,
+              connection: i.connection as DeclaredCommand["connection"],
+              create: i.create as string,
+              update: i.update as string | undefined,
+              delete: i.delete as string | undefined,
+              stdin: i.stdin as string,
+            });
+          }
+          return { id: `${args.name}-id`, state: { ...args.inputs, stdout: "", stderr: "" } };
+        },
+        call: (args) => args.inputs,
+      },
+      "harness",
+      "rig",
+      false,
+    );
+    mocked = true;
+  }
+  const found = new Map<string, DeclaredCommand>();
+  capture = found;
+  const result = program();
+  // Every resource's URN resolves once it was registered with the (mock) engine.
+  await Promise.all(collectResources(result).map((r) => new Promise((res) => r.urn.apply(res))));
+  await new Promise((res) => setTimeout(res, 20));
+  capture = undefined;
+  return found;
+}
+
+/** The mock engine sees secret inputs in Pulumi's wire envelope; the provider would see the plain value. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+function unwrapSecrets(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrapSecrets);
+  if (v === null || typeof v !== "object") return v;
+  const o = v as Record<string, unknown>;
+  if (SECRET_SIG in o) return unwrapSecrets(o.value);
+  return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, unwrapSecrets(x)]));
+}
+
+function collectResources(value: unknown, seen = new Set<unknown>()): pulumi.Resource[] {
+  if (value === null || typeof value !== "object" || seen.has(value)) return [];
+  seen.add(value);
+  if (pulumi.Resource.isInstance(value)) {
+    const out: pulumi.Resource[] = [value];
+    for (const v of Object.values(value))
+      if (pulumi.Resource.isInstance(v) || typeof v === "object") out.push(...collectResources(v, seen));
+    return out;
+  }
+  return Object.values(value).flatMap((v) => collectResources(v, seen));
+}
+
+/** What one run did. */
+export interface CommandRun extends RunResult {
+  /** Which command text ran. */
+  action: "create" | "update" | "delete";
+}
+
+/** One remote.Command's lifecycle, as the provider would drive it. */
+export class SimulatedCommand {
+  /** Inputs stored by the last successful create/update (the provider's state), with its outputs. */
+  state?: DeclaredCommand & { stdout: string; stderr: string };
+  /** SSH sessions opened so far. */
+  sessions = 0;
+  /** Every run, in order. */
+  readonly runs: CommandRun[] = [];
+
+  constructor(public readonly name: string) {}
+
+  /** `pulumi up` for this resource: create, update, or nothing when no input changed. */
+  async up(d: DeclaredCommand): Promise<CommandRun | "unchanged"> {
+    if (this.state && sameInputs(this.state, d)) return "unchanged";
+    const action = this.state ? "update" : "create";
+    const text = action === "update" ? (d.update ?? d.create) : d.create;
+    const r = await this.ssh(d.connection, text, d.stdin, action);
+    if (r.code === 0) this.state = { ...d, stdout: r.stdout, stderr: r.stderr };
+    return r;
+  }
+
+  /** `pulumi destroy` for this resource: delete with the OLD stdin and connection. */
+  async destroy(): Promise<CommandRun | "absent"> {
+    const s = this.state;
+    if (!s) return "absent";
+    if (!s.delete) {
+      this.state = undefined;
+      return "absent";
+    }
+    const r = await this.ssh(s.connection, s.delete, s.stdin, "delete");
+    if (r.code === 0) this.state = undefined;
+    return r;
+  }
+
+  private async ssh(
+    c: DeclaredCommand["connection"],
+    text: string,
+    stdin: string,
+    action: CommandRun["action"],
+  ): Promise<CommandRun> {
+    const node = loadRig().nodes.find((n) => n.ip === c.host && n.port === (c.port ?? 22));
+    if (!node) throw new Error(`${this.name}: no rig node at ${c.host}:${c.port ?? 22}`);
+    this.sessions++;
+    if (c.hostKey !== undefined && c.hostKey.trim() !== node.hostKey.trim()) {
+      const r = {
+        action,
+        code: 255,
+        signal: null,
+        stdout: "",
+        stderr: "ssh: handshake failed: ssh: host key mismatch",
+      };
+      this.runs.push(r);
+      return r;
+    }
+    const r = { action, ...(await sshRun(node, text, stdin, { timeoutMs: 120_000 })) };
+    this.runs.push(r);
+    return r;
+  }
+}
+
+function sameInputs(a: DeclaredCommand, b: DeclaredCommand): boolean {
+  return (
+    a.create === b.create &&
+    a.update === b.update &&
+    a.delete === b.delete &&
+    a.stdin === b.stdin &&
+    JSON.stringify(a.connection) === JSON.stringify(b.connection)
+  );
+}
+
+/** A whole stack of simulated commands: `up` with a new declaration, `destroy` all. */
+export class SimulatedStack {
+  readonly commands = new Map<string, SimulatedCommand>();
+
+  /**
+   * Apply a declaration: commands in `order` (groups run one after the other, commands within a group in
+   * parallel: the rolling batches of ClusterRegistries); commands that disappeared are deleted first.
+   */
+  async up(
+    declared: Map<string, DeclaredCommand>,
+    order?: string[][],
+  ): Promise<Map<string, CommandRun | "unchanged">> {
+    for (const [name, sim] of this.commands) {
+      if (!declared.has(name)) {
+        await sim.destroy();
+        this.commands.delete(name);
+      }
+    }
+    const groups = order ?? [[...declared.keys()]];
+    const results = new Map<string, CommandRun | "unchanged">();
+    for (const group of groups) {
+      await Promise.all(
+        group.map(async (name) => {
+          const d = declared.get(name);
+          if (!d) throw new Error(`no declared command ${name}`);
+          let sim = this.commands.get(name);
+          if (!sim) this.commands.set(name, (sim = new SimulatedCommand(name)));
+          results.set(name, await sim.up(d));
+        }),
+      );
+    }
+    return results;
+  }
+
+  /** Destroy every command (in parallel), each with its stored stdin. */
+  async destroy(): Promise<Map<string, CommandRun | "absent">> {
+    const results = new Map<string, CommandRun | "absent">();
+    await Promise.all([...this.commands].map(async ([name, sim]) => results.set(name, await sim.destroy())));
+    return results;
+  }
+}
