@@ -24,6 +24,8 @@ P_W=""
 P_LOCKED=0
 P_TXN=0
 P_DONE=0
+P_ACTING=0
+P_S_EXISTED=0
 P_CHANGED=""
 P_REMOVED=""
 P_DRIFTED=""
@@ -87,6 +89,10 @@ p_cleanup() {
     p_say "interrupted during the switch: rolling back"
     p_txn_rollback || true
     P_ROLLED_BACK=true
+    # A first apply that failed leaves no state behind either.
+    [ "$P_S_EXISTED" = 1 ] || rm -rf "$P_S"
+    # A service may already run on the new files: bring it back onto the restored ones.
+    [ "$P_ACTING" = 0 ] || p_run_actions "$P_W/actions.rollback" || true
   fi
   [ -z "$P_W" ] || rm -rf "$P_W"
   [ "$P_LOCKED" = 0 ] || rm -rf "$P_ROOT/.lock"
@@ -110,6 +116,8 @@ p_service() { # NAME ACTION ARGV...  record the command of a service action
 
 p_run_service() { # NAME ACTION -> runs the recorded argv, output to the work log
   p_argv="$P_W/svc.$1.$2"
+  # A file dropped from the declaration may need a service the new plan no longer names: use its last command.
+  [ -f "$p_argv" ] || p_argv="$P_S/svc/$1.$2"
   [ -f "$p_argv" ] || p_die 70 "no $2 command for service $1"
   # Rebuild the argv from one word per line; words never contain newlines (validated before rendering).
   set --
@@ -227,15 +235,18 @@ p_put() { # SRC PATH MODE: atomic replace (temp file in the same directory, then
 
 p_txn_rollback() {
   [ -f "$P_S/txn/list" ] || return 0
-  # Undo in reverse order: files first (restore bytes or remove), then directories we created.
+  # Undo in reverse order: files (restore their bytes, or remove them), backups taken in this run, then the
+  # directories this run created (deepest first, once they are empty again).
   awk '{ l[NR] = $0 } END { for (i = NR; i > 0; i--) print l[i] }' "$P_S/txn/list" >"$P_S/txn/reverse"
   while IFS="$P_TAB" read -r p_t p_path p_n; do
     case "$p_t" in
       f) p_tmp="$(dirname "$p_path")/.$(basename "$p_path").prr-undo-$$"
          cp -p "$P_S/txn/undo.$p_n" "$p_tmp" && mv -f "$p_tmp" "$p_path" ;;
-      a) rm -f "$p_path" ;;
-      d) rmdir "$p_path" 2>/dev/null || true ;;
+      a | b) rm -f "$p_path" ;;
     esac
+  done <"$P_S/txn/reverse"
+  while IFS="$P_TAB" read -r p_t p_path p_n; do
+    [ "$p_t" != d ] || rmdir "$p_path" 2>/dev/null || true
   done <"$P_S/txn/reverse"
   rm -rf "$P_S/txn"
   P_TXN=0
@@ -370,7 +381,11 @@ p_commit() {
   p_txn_begin
   p_actions_needed >"$P_S/txn/actions"
   if [ -f "$P_W/takeover" ]; then
-    while IFS= read -r p_path <&3; do cp -p "$p_path" "$P_S/backups/$(p_key "$p_path")"; done 3<"$P_W/takeover"
+    while IFS= read -r p_path <&3; do
+      p_bak="$P_S/backups/$(p_key "$p_path")"
+      printf 'b\t%s\t-\n' "$p_bak" >>"$P_S/txn/list"
+      cp -p "$p_path" "$p_bak"
+    done 3<"$P_W/takeover"
   fi
   while IFS="$P_TAB" read -r p_op p_path p_src p_mode p_eff p_chk <&3; do
     p_txn_save "$p_path"
@@ -416,6 +431,13 @@ p_finish_state() { # after a successful switch: the new manifest, backups of giv
   fi
   cp "$P_W/manifest.new" "$P_S/manifest.tmp"
   mv -f "$P_S/manifest.tmp" "$P_S/manifest"
+  # Remember how each service is restarted or reloaded, for entries a later declaration drops.
+  mkdir -p "$P_S/svc"
+  for p_f in "$P_W"/svc.*; do
+    [ -f "$p_f" ] || continue
+    p_b=$(basename "$p_f")
+    cp "$p_f" "$P_S/svc/${p_b#svc.}"
+  done
 }
 
 p_prune_dirs() { # remove directories we created that are now empty (deepest first); remember the rest
@@ -482,6 +504,7 @@ p_main() {
   P_W=$(mktemp -d "$P_ROOT/.work.XXXXXX")
   # A check never writes state: on a node this owner never touched it reads an empty one.
   if [ "$P_MODE" = check ] && [ ! -d "$P_S" ]; then P_S="$P_W/state"; fi
+  if [ -d "$P_S" ]; then P_S_EXISTED=1; fi
   mkdir -p "$P_S/backups"
   for p_f in entries ops manifest.new newdirs service.log actions.rollback; do : >"$P_W/$p_f"; done
   [ -f "$P_S/manifest" ] || : >"$P_S/manifest"
@@ -510,7 +533,9 @@ p_main() {
   p_actions_needed >"$P_W/actions.rollback"
   p_commit
   P_ACTIONS=""
+  P_ACTING=1
   if ! p_actions_or_rollback; then
+    [ "$P_S_EXISTED" = 1 ] || rm -rf "$P_S"
     p_summary
     exit 5
   fi
