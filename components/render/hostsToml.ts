@@ -123,13 +123,9 @@ export function renderHostsDirectory(registry: Registry, opts: HostsTomlOptions)
     const m = registry.mirrors[i];
     host[m.url] = endpoint(m, m.headers, mirrorPaths[i], `${base}.mirrors[${i}]`);
   }
-  // containerd 1.6 ignores a hosts.toml without any [host] table ("invalid `host` tree", seen on the rig) and
-  // then pulls from https://<name>: the server gets a [host] table of its own as well.
-  if (hostCount === 0 && top.server !== undefined) {
-    const { server, ...settings } = top;
-    host[server as string] = { capabilities: ["pull", "resolve", "push"], ...settings };
-  }
-  if (Object.keys(host).length > 0) top.host = host;
+  // containerd 1.6 ignores a hosts.toml without a `host` table ("invalid `host` tree", seen on the rig) and then
+  // pulls from https://<name>. An empty table is enough (listing the server there too would try it twice).
+  if (hostCount > 0 || top.server !== undefined) top.host = host;
   if (problems.length > 0) throw new ConfigError(problems);
   // `_default` without mirrors says nothing: no directory at all.
   if (top.server === undefined && top.host === undefined) return { dir, files: [], warnings: [] };

@@ -60,7 +60,7 @@ describe("renderKindConfig: config_path mode", () => {
     expect(TOML.parse(k.files[1].content)).toEqual({
       server: "http://kind-registry:5000",
       capabilities: ["pull", "resolve"],
-      host: { "http://kind-registry:5000": { capabilities: ["pull", "resolve"] } },
+      host: {},
     });
     expect(TOML.parse(k.files[2].content).ca).toBe("/etc/containerd/certs.d/registry.example.com/ca.crt");
     expect(k.secret).toBe(true);
