@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Problems, show } from "../model/errors";
 import { RenderWarning } from "../render/types";
-import { ApplySettings, mayRestart, NodeArgs, NodeRegistries } from "./nodeRegistries";
+import { ApplySettings, checkAtConstruction, NodeArgs, NodeRegistries } from "./nodeRegistries";
 import { ApplySummary } from "./summary";
 
 /** Arguments of {@link ClusterRegistries}. */
@@ -82,23 +82,30 @@ export class ClusterRegistries extends pulumi.ComponentResource {
     const { nodes: _nodes, maxUnavailable: _max, ...settings } = args;
     let previous: NodeRegistries[] = [];
     let current: NodeRegistries[] = [];
-    for (const node of args.nodes) {
-      const rolls = mayRestart(Array.isArray(node.profiles) ? node.profiles : [node.profiles]);
+    // The cluster's own dependsOn must reach every node's command (a component's is not inherited).
+    const ownDeps = opts?.dependsOn;
+    args.nodes.forEach((node, i) => {
+      let rolls: boolean;
+      try {
+        rolls = checkAtConstruction({ ...settings, node }, `nodes[${i}]`).mayRestart;
+      } catch (e) {
+        throw new pulumi.ResourceError((e as Error).message, this);
+      }
       if (rolls && current.length === maxUnavailable) {
         previous = current;
         current = [];
       }
       const child = new NodeRegistries(
         `${name}-${node.name}`,
-        { ...settings, node },
-        { parent: this, dependsOn: rolls ? [...previous] : [] },
+        { ...settings, node, path: `nodes[${i}]` },
+        { parent: this, dependsOn: withDependencies(ownDeps, rolls ? [...previous] : []) },
       );
       this.nodes[node.name] = child;
-      if (!rolls) continue;
+      if (!rolls) return;
       if (current.length === 0) this.batches.push([]);
       current.push(child);
       this.batches[this.batches.length - 1].push(node.name);
-    }
+    });
 
     const names = Object.keys(this.nodes);
     this.summaries = pulumi
@@ -114,4 +121,17 @@ export class ClusterRegistries extends pulumi.ComponentResource {
       );
     this.registerOutputs({ summaries: this.summaries, warnings: this.warnings });
   }
+}
+
+/** A resource's own dependsOn plus more resources, as one dependsOn input. */
+function withDependencies(
+  own: pulumi.ResourceOptions["dependsOn"],
+  more: pulumi.Resource[],
+): pulumi.ResourceOptions["dependsOn"] {
+  if (own === undefined) return more;
+  if (pulumi.Resource.isInstance(own)) return [own, ...more];
+  if (Array.isArray(own)) return [...own, ...more];
+  return pulumi
+    .output(own as pulumi.Input<pulumi.Input<pulumi.Resource>[]>)
+    .apply((d) => [...(Array.isArray(d) ? d : [d as unknown as pulumi.Resource]), ...more]);
 }

@@ -5,13 +5,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { ConfigError } from "../model/errors";
+import { ConfigError, Problem } from "../model/errors";
 import { normalizeRegistries } from "../model/normalize";
 import { RegistriesArgs } from "../model/types";
 import { RenderedFile, RenderWarning } from "../render/types";
 import { NodePlan, planNode } from "./plan";
 import { ProfileArgs } from "./profiles";
-import { buildNodeScript, nodeCommand } from "./script";
+import { buildNodeScript, checkScriptOptions, nodeCommand } from "./script";
 import { ApplySummary, parseSummary } from "./summary";
 
 /** A value where any leaf may be a Pulumi Input (e.g. a password from `config.requireSecret`). */
@@ -63,26 +63,111 @@ export interface ApplySettings {
 export interface NodeRegistriesArgs extends ApplySettings {
   /** The node. */
   node: NodeArgs;
+  /** Prefix of property paths in error messages, e.g. `nodes[2]` (set by ClusterRegistries). @internal */
+  path?: string;
 }
 
-/** Profiles whose changes may restart a service (those nodes roll one batch at a time). @internal */
-export function mayRestart(profiles: ProfileArgs[]): boolean {
-  return profiles.some(
-    (p) =>
-      p.kind === "k3s" ||
-      p.kind === "rke2" ||
-      // The CRI credentials block (the default) and config_path need a restart; hosts.toml alone never does.
-      (p.kind === "containerd" && (p.manageConfigPath !== false || p.credentials !== "hosts")) ||
-      (p.kind === "microk8s" && (p.legacy === true || p.credentials !== "hosts")),
-  );
-}
-
-/** True when a plain value holds no Output or Promise anywhere (so it can be validated right away). @internal */
+/** True when a value holds no Output or Promise anywhere (so it can be validated right away). @internal */
 export function isPlain(value: unknown): boolean {
   if (pulumi.Output.isInstance(value) || value instanceof Promise) return false;
   if (Array.isArray(value)) return value.every(isPlain);
   if (typeof value === "object" && value !== null) return Object.values(value).every(isPlain);
   return true;
+}
+
+const UNKNOWN_PLACEHOLDER: Record<string, string> = {
+  username: "unknown",
+  password: "unknown",
+  identityToken: "unknown",
+  endpoint: "https://unknown.invalid",
+  server: "https://unknown.invalid",
+};
+
+/**
+ * The declaration as far as it is known now: each Output or Promise leaf becomes a placeholder that keeps its
+ * meaning for the plan (a credential stays a credential) or is left out (a PEM, a flag), and its property path
+ * is recorded so that problems about it wait until its value is known. @internal
+ */
+export function knownPart(
+  value: unknown,
+  path = "registries",
+  depth = 0,
+): { value: unknown; unknown: string[] } {
+  const unknown: string[] = [];
+  const walk = (v: unknown, p: string, key: string | undefined, level: number): unknown => {
+    if (pulumi.Output.isInstance(v) || v instanceof Promise) {
+      unknown.push(p);
+      return key !== undefined && key in UNKNOWN_PLACEHOLDER
+        ? UNKNOWN_PLACEHOLDER[key]
+        : level <= 1
+          ? {}
+          : undefined;
+    }
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, `${p}[${i}]`, undefined, level + 1));
+    if (typeof v === "object" && v !== null) {
+      // Registry names (the top-level map) and header names are printed as ["key"], other fields as .key.
+      const mapLike = level === 0 || key === "headers";
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) {
+        const w = walk(x, mapLike ? `${p}[${JSON.stringify(k)}]` : `${p}.${k}`, k, level + 1);
+        if (w !== undefined) out[k] = w;
+      }
+      return out;
+    }
+    return v;
+  };
+  return { value: walk(value, path, undefined, depth), unknown };
+}
+
+/**
+ * Check a node's arguments with everything known at construction, and say whether a change on the node may
+ * restart a service (so that ClusterRegistries rolls it). Problems about values that are still Outputs are
+ * left for the apply, where they are checked with their real values.
+ *
+ * @throws {ConfigError} listing every problem found now.
+ * @internal
+ */
+export function checkAtConstruction(args: NodeRegistriesArgs, path?: string): { mayRestart: boolean } {
+  const profiles = Array.isArray(args.node.profiles) ? args.node.profiles : [args.node.profiles];
+  const options = {
+    node: args.node.name,
+    owner: args.owner ?? "registries",
+    profiles,
+    probeMirrors: args.probeMirrors ?? false,
+    ...(path ? { path: `${path}.profiles` } : {}),
+  };
+  const problems: Problem[] = checkScriptOptions({
+    drift: args.drift,
+    lockWaitSeconds: args.lockWaitSeconds,
+  });
+  // The node's own settings do not depend on the registries.
+  try {
+    planNode(normalizeRegistries({}), options);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    problems.push(...e.problems);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const { value, unknown } = pulumi.Output.isInstance(args.registries)
+    ? { value: undefined, unknown: ["registries"] }
+    : knownPart(args.registries);
+  const pending = (p: string) =>
+    unknown.some((u) => p === u || p.startsWith(`${u}.`) || p.startsWith(`${u}[`));
+  let plan: NodePlan | undefined;
+  try {
+    if (value !== undefined) plan = planNode(normalizeRegistries(value as RegistriesArgs), options);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    const now = e.problems.filter((p) => !pending(p.path));
+    if (now.length > 0) throw new ConfigError(now);
+  }
+  // Exact when the plan could be made (a restart effect on any entry); otherwise every profile that can ever
+  // need a restart counts.
+  const mayRestart = plan
+    ? plan.entries.some((e) => e.effect?.action === "restart")
+    : profiles.some((p) => ["microk8s", "containerd", "k3s", "rke2"].includes(p.kind));
+  return { mayRestart };
 }
 
 /**
@@ -108,7 +193,10 @@ export class NodeRegistries extends pulumi.ComponentResource {
   public readonly files: pulumi.Output<RenderedFile[]>;
   /** What the node's formats could not express and therefore left out. */
   public readonly warnings: pulumi.Output<RenderWarning[]>;
-  /** Whether a change on this node may restart a service (decided from the profiles alone). */
+  /**
+   * Whether a change on this node may restart a service: exact from the plan when the declaration is known at
+   * construction, else from the profiles.
+   */
   public readonly mayRestart: boolean;
 
   /**
@@ -126,13 +214,14 @@ export class NodeRegistries extends pulumi.ComponentResource {
         owner,
         profiles,
         probeMirrors: args.probeMirrors ?? false,
+        ...(args.path ? { path: `${args.path}.profiles` } : {}),
       });
     const scriptOptions = { drift: args.drift, lockWaitSeconds: args.lockWaitSeconds };
 
     // Validate everything that is known now, so that bad input fails before any resource is registered.
+    let known: { mayRestart: boolean };
     try {
-      if (isPlain(args.registries)) buildNodeScript(plan(args.registries as RegistriesArgs), scriptOptions);
-      else planNode(normalizeRegistries({}), { node: args.node.name, owner, profiles });
+      known = checkAtConstruction(args, args.path);
     } catch (e) {
       if (e instanceof ConfigError) throw new pulumi.ResourceError(e.message, this);
       throw e;
@@ -151,7 +240,7 @@ export class NodeRegistries extends pulumi.ComponentResource {
     const stdin = planned.apply((p) => (p.plan.secret ? pulumi.secret(p.script) : pulumi.output(p.script)));
     const sudo = args.node.sudo ?? false;
 
-    this.mayRestart = mayRestart(profiles);
+    this.mayRestart = known.mayRestart;
     this.command = new command.remote.Command(
       `${name}-apply`,
       {

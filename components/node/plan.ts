@@ -318,7 +318,10 @@ function planProfile(model: RegistryModel, profile: ProfileArgs, owner: string, 
       const role = profile.role ?? "server";
       const unit = profile.kind === "k3s" ? (role === "server" ? "k3s" : "k3s-agent") : `rke2-${role}`;
       const dir = `/etc/rancher/${profile.kind}`;
-      const out = renderRegistriesYaml(model, { certsDir: `${dir}/registry-certs` });
+      const out = renderRegistriesYaml(model, {
+        certsDir: `${dir}/registry-certs`,
+        disableDefaultEndpoint: profile.disableDefaultEndpoint ?? false,
+      });
       sink.warn(out.warnings);
       const svc = sink.service(unit.replace(/-/g, "_"), {
         restart: profile.restart ?? ["systemctl", "restart", unit],

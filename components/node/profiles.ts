@@ -67,6 +67,12 @@ export interface RancherProfileArgs {
   kind: "k3s" | "rke2";
   /** Server or agent node: decides the service to restart. Defaults to `"server"`. */
   role?: "server" | "agent";
+  /**
+   * The node runs with `--disable-default-registry-endpoint` (k3s ≥1.26.13, RKE2 alike), so that registries
+   * declared with `server: false` are never pulled from upstream. Without it such a declaration is refused.
+   * Defaults to `false`.
+   */
+  disableDefaultEndpoint?: boolean;
   /** Command that restarts the service. Defaults to `systemctl restart k3s` (`k3s-agent`, `rke2-server`, …). */
   restart?: Argv;
 }
@@ -162,8 +168,8 @@ const PROFILE_KEYS: Record<(typeof PROFILE_KINDS)[number], string[]> = {
     "restart",
     "containerdBinary",
   ],
-  k3s: ["role", "restart"],
-  rke2: ["role", "restart"],
+  k3s: ["role", "restart", "disableDefaultEndpoint"],
+  rke2: ["role", "restart", "disableDefaultEndpoint"],
   crio: ["dropIn", "certsDir", "reload"],
   docker: ["daemonJson", "certsDir", "reload"],
   kubelet: ["configJson"],
@@ -217,6 +223,7 @@ export function checkProfile(problems: Problems, path: string, profile: unknown)
     ["major", [1, 2]],
     ["legacy", [true, false]],
     ["manageConfigPath", [true, false]],
+    ["disableDefaultEndpoint", [true, false]],
   ];
   for (const [key, allowed] of enums) {
     if (p[key] !== undefined && !allowed.includes(p[key])) {

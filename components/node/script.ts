@@ -10,7 +10,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError } from "../model/errors";
+import { ConfigError, Problem, show } from "../model/errors";
 import { NodePlan, OWNER_RE } from "./plan";
 import { checkNodePath } from "./profiles";
 
@@ -73,6 +73,27 @@ function heredocVar(name: string, text: string, delimiter: string): string {
   return `${name}=$(cat <<'${delimiter}'\n${text.replace(/\n+$/, "")}\n${delimiter}\n)\n`;
 }
 
+/** Check script options without a plan (so that components can refuse them at construction). */
+export function checkScriptOptions(options: ScriptOptions): Problem[] {
+  const problems: Problem[] = [];
+  const { drift, lockWaitSeconds, stateRoot } = options;
+  if (drift !== undefined && drift !== "overwrite" && drift !== "fail") {
+    problems.push({ path: "drift", message: `${show(drift)} is not allowed: use "overwrite" or "fail"` });
+  }
+  if (
+    lockWaitSeconds !== undefined &&
+    (!Number.isInteger(lockWaitSeconds) || lockWaitSeconds < 0 || lockWaitSeconds > 3600)
+  ) {
+    problems.push({
+      path: "lockWaitSeconds",
+      message: `${show(lockWaitSeconds)} must be a whole number of seconds from 0 to 3600`,
+    });
+  }
+  const rootErr = stateRoot === undefined ? undefined : checkNodePath(stateRoot);
+  if (rootErr) problems.push({ path: "stateRoot", message: rootErr });
+  return problems;
+}
+
 /**
  * Build the node script for a plan. The result holds every file's content (base64), so treat it as secret
  * whenever `plan.secret` is true.
@@ -83,14 +104,7 @@ export function buildNodeScript(plan: NodePlan, options: ScriptOptions = {}): st
   const drift = options.drift ?? "overwrite";
   const lockWait = options.lockWaitSeconds ?? 120;
   const stateRoot = options.stateRoot ?? "/var/lib/pulumi-registries";
-  const problems: { path: string; message: string }[] = [];
-  if (drift !== "overwrite" && drift !== "fail")
-    problems.push({ path: "drift", message: `must be "overwrite" or "fail"` });
-  if (!Number.isInteger(lockWait) || lockWait < 0 || lockWait > 3600) {
-    problems.push({ path: "lockWaitSeconds", message: "must be a whole number of seconds from 0 to 3600" });
-  }
-  const rootErr = checkNodePath(stateRoot);
-  if (rootErr) problems.push({ path: "stateRoot", message: rootErr });
+  const problems = checkScriptOptions(options);
   if (!OWNER_RE.test(plan.owner)) problems.push({ path: "owner", message: `must match ${OWNER_RE}` });
   for (const e of plan.entries) {
     const err = checkNodePath(e.path);

@@ -20,7 +20,10 @@ export function finalNl(text: string | undefined): string {
 }
 
 /** Write text files into a fresh temporary directory and return their paths (undefined: no file). */
-export function tempFiles(files: Record<string, string | undefined>): { dir: string; paths: Record<string, string> } {
+export function tempFiles(files: Record<string, string | undefined>): {
+  dir: string;
+  paths: Record<string, string>;
+} {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "prr-awk-"));
   const paths: Record<string, string> = {};
   for (const [name, text] of Object.entries(files)) {

@@ -7,7 +7,11 @@ import { AWKS, finalNl, runAwk, tempFiles } from "../helpers/awk";
 // The node enables config_path with configPath.awk. It reads headers and key lines where the TypeScript twin
 // parses the whole TOML, so it must agree on every case of the shared table; the few refusals that need a full
 // parser are made on the node by its own `containerd config dump`, which this test runs for real.
-const NEEDS_A_PARSER = new Set(CONFIG_PATH_CASES.filter((c) => c.expected === "error" && /does not parse|dotted|inline|not a string|version = "/.test(c.name)).map((c) => c.name));
+const NEEDS_A_PARSER = new Set(
+  CONFIG_PATH_CASES.filter(
+    (c) => c.expected === "error" && /does not parse|dotted|inline|not a string|version = "/.test(c.name),
+  ).map((c) => c.name),
+);
 
 describe.each(AWKS)("configPath.awk under %s", (_name, awk) => {
   test.each(CONFIG_PATH_CASES.map((c) => [c.name, c] as const))("%s", (name, c) => {
@@ -16,7 +20,12 @@ describe.each(AWKS)("configPath.awk under %s", (_name, awk) => {
       const r = runAwk(
         awk,
         "configPath.awk",
-        { value: c.configPath, exists: c.existing === undefined ? "0" : "1", final_nl: finalNl(c.existing), major: String(c.containerdMajor ?? 1) },
+        {
+          value: c.configPath,
+          exists: c.existing === undefined ? "0" : "1",
+          final_nl: finalNl(c.existing),
+          major: String(c.containerdMajor ?? 1),
+        },
         paths.existing,
       );
       if (c.expected === "error") {

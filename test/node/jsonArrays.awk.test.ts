@@ -3,7 +3,10 @@ import { DAEMON_JSON_CASES } from "../render/daemonJson.cases";
 import { AWKS, finalNl, runAwk, tempFiles } from "../helpers/awk";
 
 const lines = (l: { insecureRegistries: string[]; registryMirrors: string[] }) =>
-  [...l.insecureRegistries.map((e) => `insecure-registries\t${e}\n`), ...l.registryMirrors.map((e) => `registry-mirrors\t${e}\n`)].join("");
+  [
+    ...l.insecureRegistries.map((e) => `insecure-registries\t${e}\n`),
+    ...l.registryMirrors.map((e) => `registry-mirrors\t${e}\n`),
+  ].join("");
 
 // The node merges Docker's daemon.json with jsonArrays.awk; it must agree byte for byte with mergeDaemonJsonText
 // on every case of the shared table, including what it reports as ours (the node keeps that list for next time).
@@ -19,7 +22,13 @@ describe.each(AWKS)("jsonArrays.awk under %s", (_name, awk) => {
       const r = runAwk(
         awk,
         "jsonArrays.awk",
-        { wantfile: paths.want, prevfile: paths.prev, managedfile: paths.managed, exists: c.existing === undefined ? "0" : "1", final_nl: finalNl(c.existing) },
+        {
+          wantfile: paths.want,
+          prevfile: paths.prev,
+          managedfile: paths.managed,
+          exists: c.existing === undefined ? "0" : "1",
+          final_nl: finalNl(c.existing),
+        },
         paths.existing,
       );
       if ("error" in c.expected) {

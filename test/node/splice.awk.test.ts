@@ -14,7 +14,12 @@ describe.each(AWKS)("splice.awk under %s", (_name, awk) => {
       const r = runAwk(
         awk,
         "splice.awk",
-        { id: c.id, mode: c.block === undefined ? "strip" : "splice", blockfile: paths.block, final_nl: finalNl(c.existing) },
+        {
+          id: c.id,
+          mode: c.block === undefined ? "strip" : "splice",
+          blockfile: paths.block,
+          final_nl: finalNl(c.existing),
+        },
         paths.existing,
       );
       if (c.expected === "error") {

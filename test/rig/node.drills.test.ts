@@ -99,12 +99,13 @@ describe("fault drills", () => {
       { kind: "containerd", restart: RESTART, credentials: "hosts" },
       { kind: "kubelet" },
     ];
+    await nodeExec(n2, ["mkdir", "-p", "/var/lib/kubelet"]);
     const before = await snapshot(n2);
     // /var/lib/kubelet sorts after /etc/containerd: the hosts.toml files are written first, then this fails.
     await nodeExec(n2, [
       "sh",
       "-c",
-      "mkdir -p /var/lib/kubelet && mount --bind /var/lib/kubelet /var/lib/kubelet && mount -o remount,ro,bind /var/lib/kubelet",
+      "mount --bind /var/lib/kubelet /var/lib/kubelet && mount -o remount,ro,bind /var/lib/kubelet",
     ]);
     const s = script(n2, regs(`http://${PLAIN}`), profiles);
     cleanups.push([n2, s]);

@@ -89,11 +89,11 @@ p_cleanup() {
     p_say "interrupted during the switch: rolling back"
     p_txn_rollback || true
     P_ROLLED_BACK=true
-    # A first apply that failed leaves no state behind either.
-    [ "$P_S_EXISTED" = 1 ] || rm -rf "$P_S"
     # A service may already run on the new files: bring it back onto the restored ones.
     [ "$P_ACTING" = 0 ] || p_run_actions "$P_W/actions.rollback" || true
   fi
+  # A first apply that failed (at any point before it finished) leaves no state behind either.
+  if [ "$p_rc" != 0 ] && [ "$P_DONE" = 0 ] && [ "$P_S_EXISTED" = 0 ] && [ "$P_MODE" != check ]; then rm -rf "$P_S"; fi
   [ -z "$P_W" ] || rm -rf "$P_W"
   [ "$P_LOCKED" = 0 ] || rm -rf "$P_ROOT/.lock"
   rmdir "$P_ROOT" 2>/dev/null || true

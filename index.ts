@@ -1,0 +1,19 @@
+/**
+ * The root program: the whole registry setup of one cluster from stack config, so that a dev VM, staging and
+ * production differ only in their `Pulumi.<stack>.yaml`. See README.md, "The root program".
+ *
+ *   pulumi config set --path 'registries["docker.io"].mirrors[0]' http://10.0.0.5:5000
+ *   pulumi config set --secret sshPrivateKey "$(cat ~/.ssh/id_ed25519)"
+ *   pulumi config set --secret --path 'credentials["10.0.0.5:5443"].password' s3cret
+ *   pulumi up
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { setupFromConfig } from "./components/program/fromConfig";
+
+const config = new pulumi.Config("registry-setup");
+const setup = setupFromConfig("registry-setup", config);
+
+/** What each node's last apply did (changed files, actions, drift); holds no secret. */
+export const summaries = setup.summaries;
+/** What the nodes' formats could not express and left out, per node. */
+export const warnings = setup.warnings;

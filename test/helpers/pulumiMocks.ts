@@ -1,0 +1,234 @@
+/**
+ * Pulumi unit-test mocks (`pulumi.runtime.setMocks`) that also record what the engine would receive.
+ *
+ * `MockResourceArgs` only carries type, name and inputs; dependencies, `deleteBeforeReplace` and
+ * `additionalSecretOutputs` travel in the RegisterResource request itself. So, after `setMocks`, the mock
+ * monitor's `registerResource`/`registerResourceOutputs` are wrapped to read those requests: the records show
+ * exactly what a real engine would be sent (dependency URNs after the SDK expanded components into their
+ * children, secret values still wrapped in their RPC secret envelope).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { ApplySummary } from "../../components/node/summary";
+
+/** Resolve an Output in a test (the ecosystem's usual helper). */
+export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply(resolve));
+}
+
+/** One RegisterResource request as the engine would receive it. */
+export interface Registration {
+  /** The type token. */
+  readonly type: string;
+  /** The logical name. */
+  readonly name: string;
+  /** Custom (provider) resource, not a component. */
+  readonly custom: boolean;
+  /** The parent's URN, `""` when none. */
+  readonly parent: string;
+  /** The inputs, deserialised; secret values stay wrapped (see {@link isWireSecret}). */
+  readonly inputs: Record<string, unknown>;
+  /** URNs of every resource this one depends on (explicit `dependsOn`, expanded by the SDK, and implicit). */
+  readonly dependencies: string[];
+  /** The `deleteBeforeReplace` resource option. */
+  readonly deleteBeforeReplace: boolean;
+  /** The `additionalSecretOutputs` resource option. */
+  readonly additionalSecretOutputs: string[];
+  /** The URN the mock monitor gave it (set once the registration answered). */
+  urn?: string;
+  /** The outputs a component registered with `registerOutputs` (secret values stay wrapped). */
+  outputs?: Record<string, unknown>;
+}
+
+/** Whether a value recorded on the wire is a secret (wrapped in the RPC secret envelope). */
+export function isWireSecret(value: unknown): boolean {
+  return pulumi.runtime.isRpcSecret(value);
+}
+
+/** The value inside the RPC secret envelope, or the value itself. */
+export function unwrap<T = unknown>(value: unknown): T {
+  return pulumi.runtime.unwrapRpcSecret(value) as T;
+}
+
+/** Every string in a wire value that is not inside a secret envelope. */
+export function plainStrings(value: unknown): string[] {
+  if (isWireSecret(value)) return [];
+  if (typeof value === "string") return [value];
+  if (Array.isArray(value)) return value.flatMap(plainStrings);
+  if (typeof value === "object" && value !== null) {
+    return Object.entries(value).flatMap(([k, v]) => [k, ...plainStrings(v)]);
+  }
+  return [];
+}
+
+/** The summary line a node script prints, made up from the script the command received on stdin. */
+export function summaryFromScript(script: string, mode: ApplySummary["mode"] = "apply"): ApplySummary {
+  const setting = (name: string) => new RegExp(`^${name}='([^']*)'$`, "m").exec(script)?.[1] ?? "";
+  const changed = [...script.matchAll(/^ {2}p_stage '\d+' '[^']*' '([^']*)'/gm)].map((m) => m[1]);
+  return {
+    format: 1,
+    node: setting("P_NODE"),
+    owner: setting("P_OWNER"),
+    mode,
+    changed,
+    removed: [],
+    unchanged: 0,
+    drift: [],
+    actions: [],
+    probed: [],
+    recovered: false,
+    rolledBack: false,
+  };
+}
+
+/** Options of {@link installMocks}. */
+export interface MockOptions {
+  /**
+   * The stdout a `command:remote:Command` returns. Defaults to a log line followed by the summary line made
+   * from the script on its stdin (see {@link summaryFromScript}).
+   */
+  stdout?: (args: pulumi.runtime.MockResourceArgs, script: string) => string;
+}
+
+/** What {@link installMocks} returns: the recorded registrations and a way to wait for them. */
+export interface MockRecorder {
+  /** Every RegisterResource request so far, in order. */
+  readonly registrations: Registration[];
+  /** Registrations whose name starts with `prefix` (tests use unique component names). */
+  named(prefix: string): Registration[];
+  /** The one registration with this exact name (throws when there is none or several). */
+  one(name: string): Registration;
+  /** Wait until every request in flight (registrations and registered outputs) has been answered. */
+  settle(): Promise<void>;
+}
+
+/* The few parts of the gRPC request objects the recorder reads. */
+type Struct = Parameters<typeof pulumi.runtime.deserializeProperties>[0];
+interface RegisterResourceRequest {
+  getType(): string;
+  getName(): string;
+  getCustom(): boolean;
+  getParent(): string;
+  getObject(): Struct;
+  getDependenciesList(): string[];
+  getDeletebeforereplace(): boolean;
+  getAdditionalsecretoutputsList(): string[];
+}
+interface RegisterResourceResponse {
+  getUrn(): string;
+}
+interface RegisterResourceOutputsRequest {
+  getUrn(): string;
+  getOutputs(): Struct | undefined;
+}
+type Callback<T> = (err: unknown, response: T) => void;
+interface MonitorMethods {
+  registerResource(req: RegisterResourceRequest, cb: Callback<RegisterResourceResponse>): unknown;
+  registerResourceOutputs(req: RegisterResourceOutputsRequest, cb: Callback<unknown>): unknown;
+}
+
+/**
+ * Put Pulumi into unit-test mode and record every registration. Call it before the component modules are
+ * imported.
+ */
+export function installMocks(options: MockOptions = {}): MockRecorder {
+  const registrations: Registration[] = [];
+  let pending = 0;
+
+  void pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const state: Record<string, unknown> = { ...args.inputs };
+        if (args.type === "command:remote:Command") {
+          const script = unwrap<string | undefined>(args.inputs.stdin) ?? "";
+          state.stdout = options.stdout
+            ? options.stdout(args, script)
+            : `applying\nPULUMI_REGISTRIES ${JSON.stringify(summaryFromScript(script))}\n`;
+          state.stderr = "";
+        }
+        return { id: `${args.name}-id`, state };
+      },
+      call: (args) => args.inputs,
+    },
+    "project",
+    "stack",
+    false,
+  );
+
+  const monitor = pulumi.runtime.getMonitor() as unknown as MonitorMethods;
+  const register = monitor.registerResource.bind(monitor);
+  const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+
+  monitor.registerResource = (req, cb) => {
+    const record: Registration = {
+      type: req.getType(),
+      name: req.getName(),
+      custom: req.getCustom(),
+      parent: req.getParent(),
+      inputs: pulumi.runtime.deserializeProperties(req.getObject()),
+      dependencies: [...req.getDependenciesList()],
+      deleteBeforeReplace: req.getDeletebeforereplace(),
+      additionalSecretOutputs: [...req.getAdditionalsecretoutputsList()],
+    };
+    registrations.push(record);
+    pending++;
+    return register(req, (err, response) => {
+      pending--;
+      if (!err && response) record.urn = response.getUrn();
+      cb(err, response);
+    });
+  };
+  monitor.registerResourceOutputs = (req, cb) => {
+    const outputs = req.getOutputs();
+    const record = registrations.find((r) => r.urn === req.getUrn());
+    if (record && outputs) record.outputs = pulumi.runtime.deserializeProperties(outputs);
+    return registerOutputs(req, cb);
+  };
+
+  const settle = async () => {
+    // Component outputs are registered a few turns after their values resolve: wait for a quiet spell.
+    for (let quiet = 0; quiet < 10;) {
+      await new Promise((resolve) => setImmediate(resolve));
+      quiet = pending === 0 ? quiet + 1 : 0;
+    }
+  };
+
+  return {
+    registrations,
+    named: (prefix) => registrations.filter((r) => r.name.startsWith(prefix)),
+    one(name) {
+      const found = registrations.filter((r) => r.name === name);
+      if (found.length !== 1)
+        throw new Error(`expected one registration named ${name}, found ${found.length}`);
+      return found[0];
+    },
+    settle,
+  };
+}
+
+/** Strings a secret shows up as: itself, and its base64 forms (at any alignment, and as `user:secret`). */
+export function secretForms(secret: string, username?: string): string[] {
+  const forms = [secret];
+  if (username !== undefined) forms.push(Buffer.from(`${username}:${secret}`).toString("base64"));
+  for (let pad = 0; pad < 3; pad++) {
+    const b64 = Buffer.from("x".repeat(pad) + secret).toString("base64");
+    // Drop the characters that depend on the padding before the secret and on what follows it.
+    const start = Math.ceil((pad * 4) / 3);
+    const end = Math.floor(((pad + secret.length) * 4) / 3);
+    forms.push(b64.slice(start, end));
+  }
+  return forms;
+}
+
+/**
+ * Whether a text holds a secret in any of its {@link secretForms}: as is, with line breaks removed (base64 is
+ * wrapped), or inside base64 runs decoded up to `depth` times (a script embeds files that embed headers).
+ */
+export function leaks(text: string, forms: string[], depth = 2): boolean {
+  if (forms.some((f) => text.includes(f))) return true;
+  const compact = text.replace(/\\n|\s/g, "");
+  if (forms.some((f) => compact.includes(f))) return true;
+  if (depth === 0) return false;
+  return (compact.match(/[A-Za-z0-9+/]{16,}={0,2}/g) ?? []).some((run) =>
+    leaks(Buffer.from(run, "base64").toString("utf8"), forms, depth - 1),
+  );
+}
