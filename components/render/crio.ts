@@ -6,9 +6,8 @@
  */
 import * as TOML from "@iarna/toml";
 import { ConfigError, keyPath, Problem } from "../model/errors";
-import { hasControlChar } from "../model/grammar";
 import { DEFAULT_REGISTRY, DOCKER_HUB, DOCKER_HUB_SERVER, Mirror, RegistryModel, Tls } from "../model/types";
-import { modeFor, RenderedFile, RenderWarning } from "./types";
+import { checkCertsDir, hostCertFiles, RenderedFile, RenderWarning } from "./types";
 
 /** Options of {@link renderRegistriesConf}. */
 export interface RegistriesConfOptions {
@@ -74,7 +73,7 @@ export function renderRegistriesConf(
   model: RegistryModel,
   opts: RegistriesConfOptions = {},
 ): RegistriesConfResult {
-  const certsDir = checkCertsDir(opts.certsDir ?? CONTAINERS_CERTS_DIR);
+  const certsDir = checkCertsDir(opts.certsDir ?? CONTAINERS_CERTS_DIR, CONTAINERS_CERTS_DIR);
   const problems: Problem[] = [];
   const warnings: RenderWarning[] = [];
   const tlsByHost = new Map<string, { path: string; tls: Tls }>();
@@ -196,43 +195,10 @@ export function renderRegistriesConf(
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const files: RenderedFile[] = [];
-  for (const authority of [...tlsByHost.keys()].sort()) {
-    const { tls } = tlsByHost.get(authority) as { tls: Tls };
-    const dir = `${certsDir}/${authority}`;
-    if (tls.ca) files.push({ path: `${dir}/ca.crt`, content: tls.ca, mode: modeFor(false), secret: false });
-    if (tls.clientCert && tls.clientKey) {
-      files.push({
-        path: `${dir}/client.cert`,
-        content: tls.clientCert,
-        mode: modeFor(false),
-        secret: false,
-      });
-      files.push({ path: `${dir}/client.key`, content: tls.clientKey, mode: modeFor(true), secret: true });
-    }
-  }
+  const files = hostCertFiles(certsDir, tlsByHost);
   const content = tables.length > 0 ? TOML.stringify({ registry: tables } as unknown as TOML.JsonMap) : "";
   return { content, files, warnings };
 }
 
 const PUSH_ONLY =
   "has neither pull nor resolve, so the mirror is never used to pull: left out of registries.conf";
-
-function checkCertsDir(dir: unknown): string {
-  if (
-    typeof dir !== "string" ||
-    !dir.startsWith("/") ||
-    /\s/.test(dir) ||
-    hasControlChar(dir) ||
-    /(^|\/)\.\.?(\/|$)/.test(dir)
-  ) {
-    throw new ConfigError([
-      {
-        path: "certsDir",
-        message: `must be an absolute directory without white space or "." / ".." segments, e.g. "${CONTAINERS_CERTS_DIR}"`,
-      },
-    ]);
-  }
-  // "/" becomes "" so that joined paths never start with "//".
-  return dir.replace(/\/+$/, "");
-}

@@ -5,9 +5,8 @@
  * @module
  */
 import { ConfigError, keyPath, Problem } from "../model/errors";
-import { hasControlChar } from "../model/grammar";
 import { DEFAULT_REGISTRY, DOCKER_HUB, DOCKER_HUB_SERVER, RegistryModel, Tls } from "../model/types";
-import { modeFor, RenderedFile, RenderWarning } from "./types";
+import { checkCertsDir, hostCertFiles, RenderedFile, RenderWarning } from "./types";
 
 /** The entries of the two `daemon.json` lists that this library manages. */
 export interface DaemonJsonEntries {
@@ -78,7 +77,7 @@ export function dockerDaemonEntries(
   model: RegistryModel,
   opts: DockerDaemonOptions = {},
 ): DockerDaemonEntries {
-  const certsDir = checkCertsDir(opts.certsDir ?? DOCKER_CERTS_DIR);
+  const certsDir = checkCertsDir(opts.certsDir ?? DOCKER_CERTS_DIR, DOCKER_CERTS_DIR);
   const problems: Problem[] = [];
   const warnings: RenderWarning[] = [];
   const insecure = new Set<string>();
@@ -185,21 +184,7 @@ export function dockerDaemonEntries(
     addTls(`${path}.tls`, server.authority, server.tls);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  const files: RenderedFile[] = [];
-  for (const authority of [...tlsByHost.keys()].sort()) {
-    const { tls } = tlsByHost.get(authority) as { tls: Tls };
-    const dir = `${certsDir}/${authority}`;
-    if (tls.ca) files.push({ path: `${dir}/ca.crt`, content: tls.ca, mode: modeFor(false), secret: false });
-    if (tls.clientCert && tls.clientKey) {
-      files.push({
-        path: `${dir}/client.cert`,
-        content: tls.clientCert,
-        mode: modeFor(false),
-        secret: false,
-      });
-      files.push({ path: `${dir}/client.key`, content: tls.clientKey, mode: modeFor(true), secret: true });
-    }
-  }
+  const files = hostCertFiles(certsDir, tlsByHost);
   return {
     insecureRegistries: [...insecure].sort(),
     registryMirrors: [...new Set(mirrors)],
@@ -337,25 +322,6 @@ export function mergeDaemonJsonText(
     content = content.slice(0, e.start) + e.text + content.slice(e.end);
   }
   return { content, managed, changed: content !== existing };
-}
-
-function checkCertsDir(dir: unknown): string {
-  if (
-    typeof dir !== "string" ||
-    !dir.startsWith("/") ||
-    /\s/.test(dir) ||
-    hasControlChar(dir) ||
-    /(^|\/)\.\.?(\/|$)/.test(dir)
-  ) {
-    throw new ConfigError([
-      {
-        path: "certsDir",
-        message: `must be an absolute directory without white space or "." / ".." segments, e.g. "${DOCKER_CERTS_DIR}"`,
-      },
-    ]);
-  }
-  // "/" becomes "" so that joined paths never start with "//".
-  return dir.replace(/\/+$/, "");
 }
 
 function fileError(message: string): ConfigError {

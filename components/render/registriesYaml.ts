@@ -6,7 +6,6 @@
  */
 import * as YAML from "yaml";
 import { ConfigError, keyPath, Problem } from "../model/errors";
-import { hasControlChar } from "../model/grammar";
 import {
   Credentials,
   DEFAULT_REGISTRY,
@@ -15,7 +14,7 @@ import {
   RegistryModel,
   Tls,
 } from "../model/types";
-import { modeFor, RenderedFile, RenderWarning } from "./types";
+import { checkCertsDir, modeFor, RenderedFile, RenderWarning } from "./types";
 
 /** Options of {@link renderRegistriesYaml}. */
 export interface RegistriesYamlOptions {
@@ -89,7 +88,7 @@ export function renderRegistriesYaml(
   model: RegistryModel,
   opts: RegistriesYamlOptions,
 ): RegistriesYamlResult {
-  const certsDir = checkCertsDir(opts.certsDir);
+  const certsDir = checkCertsDir(opts.certsDir, "/etc/rancher/k3s/certs.d");
   const noDefault = opts.disableDefaultEndpoint === true;
   const problems: Problem[] = [];
   const warnings: RenderWarning[] = [];
@@ -254,25 +253,6 @@ function sameSettings(a: HostSettings, b: HostSettings): boolean {
  */
 export function sanitizeAuthority(authority: string): string {
   return authority.replace(/[^A-Za-z0-9.-]/g, "_");
-}
-
-function checkCertsDir(dir: unknown): string {
-  if (
-    typeof dir !== "string" ||
-    !dir.startsWith("/") ||
-    /\s/.test(dir) ||
-    hasControlChar(dir) ||
-    /(^|\/)\.\.?(\/|$)/.test(dir)
-  ) {
-    throw new ConfigError([
-      {
-        path: "certsDir",
-        message: `must be an absolute directory without white space or "." / ".." segments, e.g. "/etc/rancher/k3s/certs.d"`,
-      },
-    ]);
-  }
-  // "/" becomes "" so that joined paths never start with "//".
-  return dir.replace(/\/+$/, "");
 }
 
 /**
