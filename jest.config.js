@@ -19,7 +19,7 @@ module.exports = {
       testMatch: ["<rootDir>/test/rig/**/*.test.ts"],
       globalSetup: "<rootDir>/test/rig/globalSetup.ts",
       globalTeardown: "<rootDir>/test/rig/globalTeardown.ts",
-      maxWorkers: 1,
+      // The rig's three nodes are shared: its files must run one at a time (npm test passes --runInBand).
     },
   ],
   testTimeout: 60000,
