@@ -67,14 +67,6 @@ export interface NodeRegistriesArgs extends ApplySettings {
   path?: string;
 }
 
-/** True when a value holds no Output or Promise anywhere (so it can be validated right away). @internal */
-export function isPlain(value: unknown): boolean {
-  if (pulumi.Output.isInstance(value) || value instanceof Promise) return false;
-  if (Array.isArray(value)) return value.every(isPlain);
-  if (typeof value === "object" && value !== null) return Object.values(value).every(isPlain);
-  return true;
-}
-
 const UNKNOWN_PLACEHOLDER: Record<string, string> = {
   username: "unknown",
   password: "unknown",
