@@ -6,8 +6,8 @@
  */
 import * as TOML from "@iarna/toml";
 import { ConfigError, keyPath, Problem } from "../model/errors";
-import { DEFAULT_REGISTRY, DOCKER_HUB, DOCKER_HUB_SERVER, Mirror, RegistryModel, Tls } from "../model/types";
-import { checkCertsDir, hostCertFiles, RenderedFile, RenderWarning } from "./types";
+import { DEFAULT_REGISTRY, DOCKER_HUB, DOCKER_HUB_SERVER, Mirror, RegistryModel } from "../model/types";
+import { checkCertsDir, HostCertDir, RenderedFile, RenderWarning } from "./types";
 
 /** Options of {@link renderRegistriesConf}. */
 export interface RegistriesConfOptions {
@@ -76,24 +76,9 @@ export function renderRegistriesConf(
   const certsDir = checkCertsDir(opts.certsDir ?? CONTAINERS_CERTS_DIR, CONTAINERS_CERTS_DIR);
   const problems: Problem[] = [];
   const warnings: RenderWarning[] = [];
-  const tlsByHost = new Map<string, { path: string; tls: Tls }>();
+  const certs = new HostCertDir(certsDir, "containers-certs.d");
   const tables: TomlRegistry[] = [];
 
-  const addTls = (authority: string, path: string, tls: Tls): void => {
-    if (!tls.ca && !tls.clientCert) return;
-    const prior = tlsByHost.get(authority);
-    if (!prior) return void tlsByHost.set(authority, { path, tls });
-    if (
-      prior.tls.ca !== tls.ca ||
-      prior.tls.clientCert !== tls.clientCert ||
-      prior.tls.clientKey !== tls.clientKey
-    ) {
-      problems.push({
-        path: `${path}.tls`,
-        message: `endpoint host ${JSON.stringify(authority)} has different TLS files than ${prior.path}: containers-certs.d keys them by host; give both the same ca, clientCert and clientKey`,
-      });
-    }
-  };
   const authWarning = (path: string, host: string): void => {
     warnings.push({
       path: `${path}.auth`,
@@ -141,7 +126,7 @@ export function renderRegistriesConf(
       if (m.scheme === "http" || m.tls.insecureSkipVerify) table.insecure = true;
       if (pull && !resolve) table["pull-from-mirror"] = "digest-only";
       if (resolve && !pull) table["pull-from-mirror"] = "tag-only";
-      addTls(m.authority, mp, m.tls);
+      certs.add(m.authority, mp, m.tls, problems);
       if (m.auth) authWarning(mp, m.authority);
       const headerNames = Object.keys(m.headers);
       if (headerNames.length > 0) {
@@ -159,7 +144,7 @@ export function renderRegistriesConf(
       const isDefault = server.url === (reg.name === DOCKER_HUB ? DOCKER_HUB_SERVER : `https://${reg.name}`);
       table.location = isDefault ? reg.name : server.authority;
       if (server.scheme === "http" || server.tls.insecureSkipVerify) table.insecure = true;
-      addTls(server.authority, path, server.tls);
+      certs.add(server.authority, path, server.tls, problems);
       if (server.auth) authWarning(path, table.location);
       if (
         server.capabilities &&
@@ -195,7 +180,7 @@ export function renderRegistriesConf(
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const files = hostCertFiles(certsDir, tlsByHost);
+  const files = certs.files();
   const content = tables.length > 0 ? TOML.stringify({ registry: tables } as unknown as TOML.JsonMap) : "";
   return { content, files, warnings };
 }

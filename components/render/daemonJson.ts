@@ -5,8 +5,8 @@
  * @module
  */
 import { ConfigError, keyPath, Problem } from "../model/errors";
-import { DEFAULT_REGISTRY, DOCKER_HUB, DOCKER_HUB_SERVER, RegistryModel, Tls } from "../model/types";
-import { checkCertsDir, hostCertFiles, RenderedFile, RenderWarning } from "./types";
+import { DEFAULT_REGISTRY, DOCKER_HUB, DOCKER_HUB_SERVER, RegistryModel } from "../model/types";
+import { checkCertsDir, HostCertDir, RenderedFile, RenderWarning } from "./types";
 
 /** The entries of the two `daemon.json` lists that this library manages. */
 export interface DaemonJsonEntries {
@@ -82,22 +82,7 @@ export function dockerDaemonEntries(
   const warnings: RenderWarning[] = [];
   const insecure = new Set<string>();
   const mirrors: string[] = [];
-  const tlsByHost = new Map<string, { path: string; tls: Tls }>();
-  const addTls = (path: string, authority: string, tls: Tls): void => {
-    if (!tls.ca && !tls.clientCert) return;
-    const prior = tlsByHost.get(authority);
-    if (!prior) return void tlsByHost.set(authority, { path, tls });
-    if (
-      prior.tls.ca !== tls.ca ||
-      prior.tls.clientCert !== tls.clientCert ||
-      prior.tls.clientKey !== tls.clientKey
-    ) {
-      problems.push({
-        path,
-        message: `endpoint host ${JSON.stringify(authority)} has different TLS files than ${prior.path}: Docker's certs.d keys them by host; give both the same ca, clientCert and clientKey`,
-      });
-    }
-  };
+  const certs = new HostCertDir(certsDir, "Docker's certs.d");
   const warn = (path: string, message: string): void => void warnings.push({ path, message });
   const authWarning = (path: string): void =>
     warn(path, "daemon.json cannot hold credentials: use docker login (config.json) on the host");
@@ -154,7 +139,7 @@ export function dockerDaemonEntries(
         );
       }
       if (m.auth) authWarning(`${mp}.auth`);
-      addTls(`${mp}.tls`, m.authority, m.tls);
+      certs.add(m.authority, mp, m.tls, problems);
       if (m.scheme === "http" || m.tls.insecureSkipVerify) insecure.add(m.authority);
       mirrors.push(`${m.scheme}://${m.authority}`);
     });
@@ -168,7 +153,7 @@ export function dockerDaemonEntries(
           `Docker always falls back to Docker Hub: ${JSON.stringify(server.url)} added as the last registry mirror instead`,
         );
         if (server.scheme === "http" || server.tls.insecureSkipVerify) insecure.add(server.authority);
-        addTls(`${path}.tls`, server.authority, server.tls);
+        certs.add(server.authority, path, server.tls, problems);
         mirrors.push(`${server.scheme}://${server.authority}`);
       }
       continue;
@@ -181,10 +166,10 @@ export function dockerDaemonEntries(
       continue;
     }
     if (server.scheme === "http" || server.tls.insecureSkipVerify) insecure.add(reg.name);
-    addTls(`${path}.tls`, server.authority, server.tls);
+    certs.add(server.authority, path, server.tls, problems);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  const files = hostCertFiles(certsDir, tlsByHost);
+  const files = certs.files();
   return {
     insecureRegistries: [...insecure].sort(),
     registryMirrors: [...new Set(mirrors)],

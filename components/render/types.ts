@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ConfigError } from "../model/errors";
+import { ConfigError, Problem } from "../model/errors";
 import { hasControlChar } from "../model/grammar";
 import { Tls } from "../model/types";
 
@@ -63,27 +63,59 @@ export function modeFor(secret: boolean): number {
 }
 
 /**
- * The files of a per-host certificate directory as containers (CRI-O, podman, skopeo) and Docker read it:
- * `<certsDir>/<host[:port]>/ca.crt`, `client.cert` and `client.key` (secret, 0600), hosts in sorted order.
+ * Collects the TLS files of a per-host certificate directory as containers (CRI-O, podman, skopeo) and Docker
+ * read it: `<certsDir>/<host[:port]>/ca.crt`, `client.cert` and `client.key` (secret, 0600). The directory is
+ * keyed by host, so two endpoints on one host with different TLS settings are a problem.
  *
  * @see https://github.com/containers/image/blob/main/docs/containers-certs.d.5.md
  * @internal
  */
-export function hostCertFiles(certsDir: string, byHost: ReadonlyMap<string, { tls: Tls }>): RenderedFile[] {
-  const files: RenderedFile[] = [];
-  for (const authority of [...byHost.keys()].sort()) {
-    const { tls } = byHost.get(authority) as { tls: Tls };
-    const dir = `${certsDir}/${authority}`;
-    if (tls.ca) files.push({ path: `${dir}/ca.crt`, content: tls.ca, mode: modeFor(false), secret: false });
-    if (tls.clientCert && tls.clientKey) {
-      files.push({
-        path: `${dir}/client.cert`,
-        content: tls.clientCert,
-        mode: modeFor(false),
-        secret: false,
+export class HostCertDir {
+  private readonly byHost = new Map<string, { path: string; tls: Tls }>();
+
+  /**
+   * @param certsDir the checked directory (see {@link checkCertsDir}).
+   * @param name how messages call it, e.g. `containers-certs.d`.
+   */
+  constructor(
+    private readonly certsDir: string,
+    private readonly name: string,
+  ) {}
+
+  /** Register an endpoint's TLS settings (`path` is the endpoint's property path, e.g. `registries["x"].mirrors[0]`). */
+  add(authority: string, path: string, tls: Tls, problems: Problem[]): void {
+    if (!tls.ca && !tls.clientCert) return;
+    const prior = this.byHost.get(authority);
+    if (!prior) return void this.byHost.set(authority, { path, tls });
+    if (
+      prior.tls.ca !== tls.ca ||
+      prior.tls.clientCert !== tls.clientCert ||
+      prior.tls.clientKey !== tls.clientKey
+    ) {
+      problems.push({
+        path: `${path}.tls`,
+        message: `endpoint host ${JSON.stringify(authority)} has different TLS files than ${prior.path}: ${this.name} keys them by host; give both the same ca, clientCert and clientKey`,
       });
-      files.push({ path: `${dir}/client.key`, content: tls.clientKey, mode: modeFor(true), secret: true });
     }
   }
-  return files;
+
+  /** The files, hosts in sorted order. */
+  files(): RenderedFile[] {
+    const files: RenderedFile[] = [];
+    for (const authority of [...this.byHost.keys()].sort()) {
+      const { tls } = this.byHost.get(authority) as { tls: Tls };
+      const dir = `${this.certsDir}/${authority}`;
+      if (tls.ca) files.push({ path: `${dir}/ca.crt`, content: tls.ca, mode: modeFor(false), secret: false });
+      if (tls.clientCert && tls.clientKey) {
+        files.push({
+          path: `${dir}/client.cert`,
+          content: tls.clientCert,
+          mode: modeFor(false),
+          secret: false,
+        });
+        files.push({ path: `${dir}/client.key`, content: tls.clientKey, mode: modeFor(true), secret: true });
+      }
+    }
+    return files;
+  }
 }
