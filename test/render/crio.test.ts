@@ -1,10 +1,10 @@
 import * as TOML from "@iarna/toml";
-import { ConfigError } from "../../components/model/errors";
 import { normalizeRegistries } from "../../components/model/normalize";
 import { RegistriesArgs } from "../../components/model/types";
 import { renderRegistriesConf, RegistriesConfOptions } from "../../components/render/crio";
 import { expectGolden } from "../helpers/golden";
 import { CANARY_PASSWORD, pem } from "../helpers/fixtures";
+import { thrown } from "../helpers/thrown";
 
 function render(args: RegistriesArgs, opts: RegistriesConfOptions = {}) {
   return renderRegistriesConf(normalizeRegistries(args), opts);
@@ -16,16 +16,6 @@ interface Conf {
 
 function parsed(text: string): Conf {
   return TOML.parse(text) as unknown as Conf;
-}
-
-function thrown(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error("expected a ConfigError");
 }
 
 const ALIYUN = { endpoint: "https://registry.aliyuncs.com/v2/google_containers", overridePath: true };

@@ -1,4 +1,3 @@
-import { ConfigError } from "../../components/model/errors";
 import { normalizeRegistries } from "../../components/model/normalize";
 import { RegistriesArgs } from "../../components/model/types";
 import {
@@ -9,19 +8,10 @@ import {
 import { expectGolden } from "../helpers/golden";
 import { CANARY_PASSWORD, pem } from "../helpers/fixtures";
 import { DAEMON_JSON_CASES } from "./daemonJson.cases";
+import { thrown } from "../helpers/thrown";
 
 function entries(args: RegistriesArgs, certsDir?: string) {
   return dockerDaemonEntries(normalizeRegistries(args), certsDir ? { certsDir } : {});
-}
-
-function thrown(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error("expected a ConfigError");
 }
 
 const ALIYUN = { endpoint: "https://registry.aliyuncs.com/v2/google_containers", overridePath: true };

@@ -1,22 +1,12 @@
-import { ConfigError } from "../../components/model/errors";
 import { normalizeRegistries } from "../../components/model/normalize";
 import { RegistriesArgs } from "../../components/model/types";
 import { DockerConfigJsonOptions, renderDockerConfigJson } from "../../components/render/dockerConfigJson";
 import { expectGolden } from "../helpers/golden";
 import { CANARY_PASSWORD } from "../helpers/fixtures";
+import { thrown } from "../helpers/thrown";
 
 function render(args: RegistriesArgs, opts?: DockerConfigJsonOptions) {
   return renderDockerConfigJson(normalizeRegistries(args), opts);
-}
-
-function thrown(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error("expected a ConfigError");
 }
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");

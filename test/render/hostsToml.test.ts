@@ -1,5 +1,4 @@
 import * as TOML from "@iarna/toml";
-import { ConfigError } from "../../components/model/errors";
 import { normalizeRegistries } from "../../components/model/normalize";
 import { RegistriesArgs } from "../../components/model/types";
 import {
@@ -10,6 +9,7 @@ import {
 } from "../../components/render/hostsToml";
 import { expectGolden } from "../helpers/golden";
 import { CANARY_PASSWORD, pem } from "../helpers/fixtures";
+import { thrown } from "../helpers/thrown";
 
 const MK8S = "/var/snap/microk8s/current/args/certs.d";
 const ETC = "/etc/containerd/certs.d";
@@ -27,16 +27,6 @@ interface Doc {
 
 function parsed(text: string): Doc {
   return TOML.parse(text) as unknown as Doc;
-}
-
-function thrown(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error("expected a ConfigError");
 }
 
 describe("basicAuthHeader", () => {

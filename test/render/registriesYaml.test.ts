@@ -1,5 +1,4 @@
 import * as YAML from "yaml";
-import { ConfigError } from "../../components/model/errors";
 import { normalizeRegistries } from "../../components/model/normalize";
 import { RegistriesArgs } from "../../components/model/types";
 import {
@@ -9,21 +8,12 @@ import {
 } from "../../components/render/registriesYaml";
 import { expectGolden } from "../helpers/golden";
 import { CANARY_PASSWORD, pem } from "../helpers/fixtures";
+import { thrown } from "../helpers/thrown";
 
 const CERTS = "/etc/rancher/k3s/certs.d";
 
 function render(args: RegistriesArgs, opts: Partial<RegistriesYamlOptions> = {}) {
   return renderRegistriesYaml(normalizeRegistries(args), { certsDir: CERTS, ...opts });
-}
-
-function thrown(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error("expected a ConfigError");
 }
 
 const ALIYUN = { endpoint: "https://registry.aliyuncs.com/v2/google_containers", overridePath: true };

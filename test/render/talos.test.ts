@@ -1,10 +1,10 @@
 import * as YAML from "yaml";
-import { ConfigError } from "../../components/model/errors";
 import { normalizeRegistries } from "../../components/model/normalize";
 import { RegistriesArgs } from "../../components/model/types";
 import { renderTalosRegistries } from "../../components/render/talos";
 import { expectGolden } from "../helpers/golden";
 import { CANARY_PASSWORD, pem } from "../helpers/fixtures";
+import { thrown } from "../helpers/thrown";
 
 function render(args: RegistriesArgs) {
   return renderTalosRegistries(normalizeRegistries(args));
@@ -21,16 +21,6 @@ function patch(out: { machineConfigPatch: string }): Patch {
 
 function docs(out: { documents: string }): Record<string, unknown>[] {
   return YAML.parseAllDocuments(out.documents).map((d) => d.toJS() as Record<string, unknown>);
-}
-
-function thrown(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ConfigError) return e;
-    throw e;
-  }
-  throw new Error("expected a ConfigError");
 }
 
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
