@@ -74,6 +74,9 @@ export interface RigNode {
   containerdConfigUpper: string;
   containerdPidFile: string;
   containerdLog: string;
+  /** PID file of the node's dockerd, when a test started one (`scripts.nodeDockerd start`). */
+  dockerdPidFile: string;
+  dockerdLog: string;
   sshdPidFile: string;
   sshdLog: string;
 }
@@ -113,7 +116,18 @@ export interface Rig {
   nodes: RigNode[];
   /** The central containerd (in `regrig`), CRI `config_path` = `hostsDir`. */
   containerd: { socket: string; config: string; hostsDir: string; log: string };
-  scripts: { rig: string; nodeContainerd: string; skopeo: string; cri: string };
+  scripts: {
+    rig: string;
+    nodeContainerd: string;
+    /** Docker engine control inside a node (the `systemctl start|stop|reload|restart docker` stand-in). */
+    nodeDockerd: string;
+    /** podman inside a node: default system config paths, node-local storage. */
+    nodePodman: string;
+    /** The `systemctl reload crio` stand-in (CRI-O is not packaged for Debian 12). */
+    nodeCrioReload: string;
+    skopeo: string;
+    cri: string;
+  };
   logs: string;
 }
 
@@ -302,6 +316,17 @@ export function nodeContainerd(
   action: "start" | "stop" | "restart" | "status",
 ): Promise<RunResult> {
   return nodeExec(node, [loadRig().scripts.nodeContainerd, action], { timeoutMs: 30_000 });
+}
+
+/**
+ * Runs `node-dockerd ACTION` inside a node: the `systemctl … docker` stand-in for Debian's dockerd 20.10, which
+ * only the tests that need it start (it talks to the node's own containerd).
+ */
+export function nodeDockerd(
+  node: RigNode | string,
+  action: "start" | "stop" | "reload" | "restart" | "status",
+): Promise<RunResult> {
+  return nodeExec(node, [loadRig().scripts.nodeDockerd, action], { timeoutMs: 60_000 });
 }
 
 /** Restarts a node's containerd (re-reading its /etc/containerd/config.toml); rejects with the log tail if it fails. */

@@ -185,7 +185,31 @@ p_check() { # KIND:BINARY FILE -> validate new content with the node's own tools
   command -v "$p_bin" >/dev/null 2>&1 || [ -x "$p_bin" ] || return 0
   case "$p_ck" in
     containerd-config) "$p_bin" --config "$2" config dump </dev/null >/dev/null 2>"$P_W/check.log" ;;
-    docker-daemon-json) "$p_bin" --validate --config-file "$2" </dev/null >/dev/null 2>"$P_W/check.log" ;;
+    docker-daemon-json)
+      "$p_bin" --validate --config-file "$2" </dev/null >/dev/null 2>"$P_W/check.log" && return 0
+      # --validate arrived in dockerd 23.0. Older ones (Debian 12's 20.10) refuse the flag itself, which says
+      # nothing about the file: there, check that it is strict JSON (RFC 8259, as Go's decoder reads it).
+      grep -q 'unknown flag: --validate' "$P_W/check.log" || return 1
+      awk 'function ws() { while (p <= n && index(" \t\r\n", substr(s, p, 1))) p++ }
+        function str() { if (!match(substr(s, p), /^"([^"\\\001-\037]|\\["\\\/bfnrt]|\\u[0-9A-Fa-f][0-9A-Fa-f][0-9A-Fa-f][0-9A-Fa-f])*"/)) return 0; p += RLENGTH; return 1 }
+        function val(c, e, d) {
+          ws(); c = substr(s, p, 1)
+          if (c == "\"") return str()
+          if (c != "{" && c != "[") { if (!match(substr(s, p), /^(true|false|null|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?)/)) return 0; p += RLENGTH; return 1 }
+          e = c == "{" ? "}" : "]"; p++; ws()
+          if (substr(s, p, 1) == e) { p++; return 1 }
+          do {
+            if (c == "{") { ws(); if (!str()) return 0; ws(); if (substr(s, p++, 1) != ":") return 0 }
+            if (!val()) return 0
+            ws(); d = substr(s, p++, 1)
+          } while (d == ",")
+          return d == e
+        }
+        { s = s $0 "\n" }
+        END { n = length(s); p = 1; if (!val()) exit 1; ws(); exit p <= n }' "$2" && return 0
+      echo "$p_bin has no --validate (dockerd older than 23.0), and the new file is not valid JSON" >"$P_W/check.log"
+      return 1
+      ;;
     *) return 0 ;;
   esac
 }
