@@ -12,14 +12,9 @@
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
-import {
-  buildNodeScript,
-  ClusterRegistries,
-  normalizeRegistries,
-  parseSummary,
-  planNode,
-  RegistriesArgs,
-} from "../components";
+import { ClusterRegistries } from "../components";
+import { buildNodeScript, parseSummary, planNode } from "../components/node";
+import { normalizeRegistries, RegistriesArgs } from "../components/render";
 import { declare, SimulatedStack } from "../test/helpers/commandHarness";
 import { loadRig, RigNode, sshRun } from "../test/helpers/rig";
 
@@ -126,7 +121,7 @@ async function main(): Promise<void> {
         profiles: [{ kind: "containerd", credentials: "hosts", manageConfigPath: false }],
       }).entries.map((e) => ({
         path: e.path.replace("/etc/containerd/certs.d", "/etc/containerd/naive.d"),
-        content: e.content,
+        content: (e as { content: string }).content,
       }));
     const naive = async (variant: string) =>
       Promise.all(

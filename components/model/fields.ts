@@ -14,7 +14,7 @@ import {
   hasControlChar,
   normalizePem,
 } from "./grammar";
-import { Capability, CAPABILITIES, Credentials, Tls } from "./types";
+import { Capability, CAPABILITIES, ResolvedCredentials, ResolvedTls } from "./types";
 
 /** A plain object of the declaration. */
 export type Obj = Record<string, unknown>;
@@ -43,7 +43,7 @@ export function normalizeCapabilities(
   return CAPABILITIES.filter((c) => set.has(c));
 }
 
-export function normalizeTls(problems: Problems, path: string, input: unknown): Tls {
+export function normalizeTls(problems: Problems, path: string, input: unknown): ResolvedTls {
   if (input === undefined || input === null) return { insecureSkipVerify: false };
   if (!isObject(input)) {
     problems.add(
@@ -89,7 +89,7 @@ export function checkTlsScheme(
   path: string,
   scheme: string,
   raw: unknown,
-  tls: Tls,
+  tls: ResolvedTls,
 ): void {
   if (scheme !== "http" || !isObject(raw)) return;
   if (tls.insecureSkipVerify) {
@@ -112,7 +112,7 @@ export function normalizeCredentials(
   problems: Problems,
   path: string,
   input: unknown,
-): Credentials | undefined {
+): ResolvedCredentials | undefined {
   if (input === undefined || input === null) return undefined;
   if (!isObject(input)) {
     problems.add(path, `must be { username, password } or { identityToken }`);
@@ -165,7 +165,7 @@ export function normalizeHeaders(problems: Problems, path: string, input: unknow
   const out: Record<string, string[]> = {};
   if (input === undefined || input === null) return out;
   if (!isObject(input)) {
-    problems.add(path, `must be a map of header name to a value or list of values`);
+    problems.add(path, `must be a map of header name to value, e.g. { "X-Tenant": "a" }`);
     return out;
   }
   const lower = new Set<string>();
@@ -186,15 +186,12 @@ export function normalizeHeaders(problems: Problems, path: string, input: unknow
     }
     lower.add(name.toLowerCase());
     const raw = input[name];
-    const values = Array.isArray(raw) ? raw : [raw];
-    if (values.length === 0 || values.some((v) => typeof v !== "string" || hasControlChar(v))) {
-      problems.add(
-        hp,
-        `must be a string or a non-empty list of strings without control characters (value hidden)`,
-      );
+    if (typeof raw !== "string" || raw === "" || hasControlChar(raw)) {
+      problems.add(hp, `must be a non-empty string without control characters (value hidden)`);
       continue;
     }
-    out[name] = values as string[];
+    const values = [raw];
+    out[name] = values;
   }
   return out;
 }

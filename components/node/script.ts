@@ -10,15 +10,15 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import * as zlib from "zlib";
 import { ConfigError, Problem, show } from "../model/errors";
+import { PlanEntry } from "./entries";
 import { NodePlan, OWNER_RE } from "./plan";
 import { checkNodePath } from "./profiles";
+import { ScriptMode } from "./summary";
 
 /** Version of the script format (printed in every summary line). */
 export const SCRIPT_FORMAT = 1;
-
-/** The three things a node script can be asked to do. */
-export type ScriptMode = "apply" | "check" | "destroy";
 
 /** Options of {@link buildNodeScript}. */
 export interface ScriptOptions {
@@ -101,6 +101,21 @@ export function checkScriptOptions(options: ScriptOptions): Problem[] {
  * @throws {ConfigError} for bad options.
  */
 export function buildNodeScript(plan: NodePlan, options: ScriptOptions = {}): string {
+  return `#!/bin/sh\n${nodeLine(plan.node)}${scriptBody(plan, options)}`;
+}
+
+/** The line that names the node (the only line of a script that differs between nodes with the same plan). */
+function nodeLine(node: string): string {
+  return `P_NODE=${shQuote(node)}\n`;
+}
+
+/**
+ * Everything of a node script but the line that names the node (`P_NODE`, set before it runs): the settings, the
+ * services, the probes, the payload and the library. Nodes that share a plan share this text byte for byte.
+ *
+ * @throws {ConfigError} for bad options.
+ */
+export function scriptBody(plan: NodePlan, options: ScriptOptions = {}): string {
   const drift = options.drift ?? "overwrite";
   const lockWait = options.lockWaitSeconds ?? 120;
   const stateRoot = options.stateRoot ?? "/var/lib/pulumi-registries";
@@ -113,16 +128,16 @@ export function buildNodeScript(plan: NodePlan, options: ScriptOptions = {}): st
   if (problems.length) throw new ConfigError(problems);
 
   const out: string[] = [];
-  out.push("#!/bin/sh\n");
   out.push(
     `# pulumi-registries node script, format ${SCRIPT_FORMAT}. Generated: do not edit. Run: sh -s -- apply|check|destroy\n`,
   );
   out.push(`P_OWNER=${shQuote(plan.owner)}\n`);
-  out.push(`P_NODE=${shQuote(plan.node)}\n`);
   out.push(`P_ROOT=${shQuote(stateRoot)}\n`);
   out.push(`P_DRIFT=${shQuote(drift)}\n`);
   out.push(`P_LOCK_WAIT=${lockWait}\n`);
-  if (plan.containerdMajor) out.push(`P_CONTAINERD_MAJOR=${plan.containerdMajor}\n`);
+  if (plan.part) out.push(`P_PART=${shQuote(plan.part)}\n`);
+  const configPathEntry = plan.entries.find((e) => e.kind === "config-path");
+  if (configPathEntry) out.push(`P_CONTAINERD_MAJOR=${configPathEntry.containerdMajor}\n`);
 
   out.push("p_services() {\n  :\n");
   for (const svc of plan.services) {
@@ -135,7 +150,7 @@ export function buildNodeScript(plan: NodePlan, options: ScriptOptions = {}): st
 
   out.push("p_probes() {\n  :\n");
   for (const p of plan.probes) {
-    out.push(`  p_probe ${shQuote(p.origin)} ${shQuote(p.caPath ?? "-")} ${p.insecure ? 1 : 0}\n`);
+    out.push(`  p_probe ${shQuote(p.origin)} ${shQuote(p.ca ?? "-")} ${p.insecure ? 1 : 0}\n`);
   }
   out.push("}\n");
 
@@ -143,8 +158,9 @@ export function buildNodeScript(plan: NodePlan, options: ScriptOptions = {}): st
   plan.entries.forEach((e, i) => {
     const effect = e.effect ? `${e.effect.action}:${e.effect.service}` : "-";
     const check = e.check ? `${e.check.kind}:${e.check.binary}` : "-";
-    const fields = [String(i + 1), e.kind, e.path, e.mode.toString(8), effect, check, e.blockId ?? "-"];
-    out.push(`  p_stage ${fields.map(shQuote).join(" ")} <<'P_EOF'\n${base64Lines(e.content)}\nP_EOF\n`);
+    const { extra, content } = encodeEntry(e);
+    const fields = [String(i + 1), e.kind, e.path, e.mode.toString(8), effect, check, extra];
+    out.push(`  p_stage ${fields.map(shQuote).join(" ")} <<'P_EOF'\n${base64Lines(content)}\nP_EOF\n`);
   });
   out.push("}\n");
 
@@ -154,4 +170,57 @@ export function buildNodeScript(plan: NodePlan, options: ScriptOptions = {}): st
   out.push(heredocVar("P_AWK_JSON", json, "P_AWK_EOF"));
   out.push(body);
   return out.join("");
+}
+
+/**
+ * How an entry travels in the script: the EXTRA field of its `p_stage` line and the bytes of its payload. This is the
+ * only place that knows the shell side's encoding of each entry kind (see `p_final` in `sh/lib.sh`).
+ */
+function encodeEntry(e: PlanEntry): { extra: string; content: string } {
+  switch (e.kind) {
+    case "file":
+      return { extra: "-", content: e.content };
+    case "block":
+      return { extra: e.blockId, content: e.body };
+    case "config-path":
+      // First line: the hosts directory to enable; the rest: our block for the same file (may be empty).
+      return { extra: e.blockId, content: `${e.hostsDir}\n${e.body}` };
+    case "json-merge":
+      return { extra: "-", content: e.values.map((v) => `${v.key}\t${v.value}\n`).join("") };
+  }
+}
+
+/** Compressed bodies by content: the nodes of a cluster that share a plan share one compression. */
+const packed = new Map<string, string>();
+
+/**
+ * Pack a node script for delivery: a few lines of `sh` that name the node, then decode (base64) and decompress
+ * (gzip) the script's body (see {@link scriptBody}) and `eval` it, so that what travels on stdin and what Pulumi
+ * stores in its state is a fraction of the script (the fixed library part compresses well). The node needs `base64`
+ * and `gzip`, which coreutils/gzip and BusyBox have. Deterministic: the same plan packs to the same bytes.
+ *
+ * @param node the node's name, or `undefined` to take it from the environment variable `P_NODE` when the script
+ *   runs (a DaemonSet's pods set it from the node they run on).
+ */
+export function packNodeScript(body: string, node: string | undefined): string {
+  let z = packed.get(body);
+  if (z === undefined) {
+    const b64 = zlib.gzipSync(Buffer.from(body, "utf8"), { level: 9 }).toString("base64");
+    const lines: string[] = [];
+    for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
+    z = lines.join("\n");
+    if (packed.size > 64) packed.clear();
+    packed.set(body, z);
+  }
+  return [
+    "#!/bin/sh",
+    `# pulumi-registries node script, format ${SCRIPT_FORMAT}, packed (gzip, base64). Run: sh -s -- apply|check|destroy`,
+    node === undefined ? ': "${P_NODE:?the node name must be in the environment}"' : nodeLine(node).trimEnd(),
+    "P_SCRIPT=$(base64 -d <<'P_Z' | gzip -dc",
+    z,
+    "P_Z",
+    ') || { echo "pulumi-registries: the node needs base64 and gzip to unpack its script" >&2; exit 69; }',
+    'eval "$P_SCRIPT"',
+    "",
+  ].join("\n");
 }

@@ -67,7 +67,7 @@ const MIRRORS = "registry-mirrors";
  * Dropped with a warning: mirrors of other registries (Docker only mirrors Docker Hub), path mirrors,
  * push-only mirrors, `_default`, a server on another host than the registry name, credentials, headers.
  *
- * @throws {ConfigError} for `server: false` (Docker always falls back to Docker Hub, and pulls any other
+ * @throws {ConfigError} for `fallback: false` (Docker always falls back to Docker Hub, and pulls any other
  *   registry from the registry itself), for two endpoints on one host with different TLS files, and for a
  *   bad `certsDir`.
  * @see https://docs.docker.com/reference/cli/dockerd/#daemon-configuration-file
@@ -96,10 +96,10 @@ export function dockerDaemonEntries(
     const hub = reg.name === DOCKER_HUB;
     if (reg.noFallback) {
       problems.push({
-        path: `${path}.server`,
+        path: `${path}.fallback`,
         message: hub
-          ? "false (no fallback) cannot be expressed in daemon.json: Docker always falls back to Docker Hub after its registry-mirrors; drop server: false or leave Docker hosts out"
-          : `false (no fallback) cannot be expressed in daemon.json: Docker only mirrors Docker Hub and pulls ${JSON.stringify(reg.name)} images from ${reg.name} itself; drop server: false or leave Docker hosts out`,
+          ? "false (no fallback) cannot be expressed in daemon.json: Docker always falls back to Docker Hub after its registry-mirrors; drop fallback: false or leave Docker hosts out"
+          : `false (no fallback) cannot be expressed in daemon.json: Docker only mirrors Docker Hub and pulls ${JSON.stringify(reg.name)} images from ${reg.name} itself; drop fallback: false or leave Docker hosts out`,
       });
     }
     reg.mirrors.forEach((m, i) => {

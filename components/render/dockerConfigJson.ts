@@ -6,7 +6,7 @@
  */
 import { ConfigError, keyPath, Problem } from "../model/errors";
 import {
-  Credentials,
+  ResolvedCredentials,
   DEFAULT_REGISTRY,
   DOCKER_HUB,
   DOCKER_HUB_AUTH_KEY,
@@ -53,8 +53,8 @@ export function renderDockerConfigJson(
 ): string | undefined {
   const withMirrors = opts.mirrors ?? true;
   const problems: Problem[] = [];
-  const entries = new Map<string, { path: string; auth: Credentials }>();
-  const add = (key: string, path: string, auth: Credentials | undefined): void => {
+  const entries = new Map<string, { path: string; auth: ResolvedCredentials }>();
+  const add = (key: string, path: string, auth: ResolvedCredentials | undefined): void => {
     if (!auth) return;
     const prior = entries.get(key);
     if (!prior) return void entries.set(key, { path, auth });
@@ -83,7 +83,7 @@ export function renderDockerConfigJson(
 
   const auths: Record<string, Record<string, string>> = {};
   for (const key of [...entries.keys()].sort()) {
-    const { auth } = entries.get(key) as { auth: Credentials };
+    const { auth } = entries.get(key) as { auth: ResolvedCredentials };
     auths[key] =
       auth.kind === "basic"
         ? {

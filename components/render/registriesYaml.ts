@@ -7,12 +7,12 @@
 import * as YAML from "yaml";
 import { ConfigError, keyPath, Problem } from "../model/errors";
 import {
-  Credentials,
+  ResolvedCredentials,
   DEFAULT_REGISTRY,
   DOCKER_HUB,
   DOCKER_HUB_SERVER,
   RegistryModel,
-  Tls,
+  ResolvedTls,
 } from "../model/types";
 import { checkCertsDir, modeFor, RenderedFile, RenderWarning } from "./types";
 
@@ -27,7 +27,7 @@ export interface RegistriesYamlOptions {
   certsDir: string;
   /**
    * Every node runs k3s/RKE2 with `--disable-default-registry-endpoint` (k3s ≥ v1.26.13, v1.27.10, v1.28.6,
-   * v1.29.1). Then `server: false` can be expressed, and every registry that has a server lists it
+   * v1.29.1). Then `fallback: false` can be expressed, and every registry that has a server lists it
    * explicitly as its last endpoint so that it stays reachable. Defaults to `false`.
    */
   disableDefaultEndpoint?: boolean;
@@ -50,8 +50,8 @@ interface HostSettings {
   path: string;
   /** Authority whose files the settings use. */
   authority: string;
-  tls: Tls;
-  auth?: Credentials;
+  tls: ResolvedTls;
+  auth?: ResolvedCredentials;
 }
 
 interface K3sTls {
@@ -78,7 +78,7 @@ interface K3sTls {
  *
  * Dropped with a warning: headers, capabilities, push-only mirrors.
  *
- * @throws {ConfigError} for `server: false` without {@link RegistriesYamlOptions.disableDefaultEndpoint}
+ * @throws {ConfigError} for `fallback: false` without {@link RegistriesYamlOptions.disableDefaultEndpoint}
  *   (k3s would still fall back to the registry itself), for two endpoints on one host with different TLS
  *   settings or credentials (registries.yaml keys them by host), and for a bad `certsDir`.
  * @see https://docs.k3s.io/installation/private-registry
@@ -140,11 +140,11 @@ export function renderRegistriesYaml(
 
     if (reg.noFallback && !noDefault) {
       problems.push({
-        path: `${path}.server`,
+        path: `${path}.fallback`,
         message:
           "false (no fallback) cannot be expressed in registries.yaml: k3s/RKE2 always try the registry itself last " +
           "unless every node runs with --disable-default-registry-endpoint (k3s >= v1.26.13, v1.27.10, v1.28.6, v1.29.1); " +
-          "start the nodes with that flag and set disableDefaultEndpoint: true, or drop server: false",
+          "start the nodes with that flag and set disableDefaultEndpoint: true, or drop fallback: false",
       });
     }
     const server = reg.server;

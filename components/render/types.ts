@@ -5,7 +5,7 @@
  */
 import { ConfigError, Problem } from "../model/errors";
 import { hasControlChar } from "../model/grammar";
-import { Tls } from "../model/types";
+import { ResolvedTls } from "../model/types";
 
 /** One file a renderer produced: where it goes on a node, its content and how it must be protected. */
 export interface RenderedFile {
@@ -22,7 +22,7 @@ export interface RenderedFile {
 /**
  * Something in the declaration that a format cannot express and that the renderer therefore left out.
  * (Things whose omission would make nodes pull from somewhere the user did not allow, such as
- * `server: false`, are errors instead.)
+ * `fallback: false`, are errors instead.)
  */
 export interface RenderWarning {
   /** Property path in the declaration, e.g. `registries["registry.k8s.io"].mirrors[0].headers`. */
@@ -71,7 +71,7 @@ export function modeFor(secret: boolean): number {
  * @internal
  */
 export class HostCertDir {
-  private readonly byHost = new Map<string, { path: string; tls: Tls }>();
+  private readonly byHost = new Map<string, { path: string; tls: ResolvedTls }>();
 
   /**
    * @param certsDir the checked directory (see {@link checkCertsDir}).
@@ -83,7 +83,7 @@ export class HostCertDir {
   ) {}
 
   /** Register an endpoint's TLS settings (`path` is the endpoint's property path, e.g. `registries["x"].mirrors[0]`). */
-  add(authority: string, path: string, tls: Tls, problems: Problem[]): void {
+  add(authority: string, path: string, tls: ResolvedTls, problems: Problem[]): void {
     if (!tls.ca && !tls.clientCert) return;
     const prior = this.byHost.get(authority);
     if (!prior) return void this.byHost.set(authority, { path, tls });
@@ -103,7 +103,7 @@ export class HostCertDir {
   files(): RenderedFile[] {
     const files: RenderedFile[] = [];
     for (const authority of [...this.byHost.keys()].sort()) {
-      const { tls } = this.byHost.get(authority) as { tls: Tls };
+      const { tls } = this.byHost.get(authority) as { tls: ResolvedTls };
       const dir = `${this.certsDir}/${authority}`;
       if (tls.ca) files.push({ path: `${dir}/ca.crt`, content: tls.ca, mode: modeFor(false), secret: false });
       if (tls.clientCert && tls.clientKey) {

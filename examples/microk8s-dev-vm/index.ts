@@ -16,7 +16,7 @@ const setup = new ClusterRegistries("dev", {
   registries: {
     // The registry addon (microk8s enable registry) as the build host and other nodes reach it.
     [`${vm}:32000`]: { plainHttp: true },
-    "docker.io": { mirrors: [mirror] },
+    "docker.io": { mirrors: [{ endpoint: mirror }] },
   },
   nodes: [
     {
@@ -24,13 +24,13 @@ const setup = new ClusterRegistries("dev", {
       connection: { host: vm, user: "ubuntu", privateKey, hostKey: config.get("vmHostKey") },
       sudo: true,
       // hosts.toml only: read on every pull, so no MicroK8s restart, ever.
-      profiles: { kind: "microk8s", credentials: "hosts" },
+      profiles: [{ kind: "microk8s", credentials: "hosts" }],
     },
     {
       name: "workstation",
       connection: { host: config.require("buildHost"), user: config.get("buildUser") ?? "root", privateKey },
       sudo: (config.get("buildUser") ?? "root") !== "root",
-      profiles: { kind: "docker" },
+      profiles: [{ kind: "docker" }],
     },
   ],
 });

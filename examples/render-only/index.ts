@@ -9,14 +9,14 @@ import {
   renderDockerConfigJson,
   renderKindConfig,
   renderTalosRegistries,
-} from "../../components";
+} from "../../components/render";
 
 const config = new pulumi.Config();
 const mirror = config.get("mirror") ?? "http://kind-registry:5000";
 
 const model = normalizeRegistries({
-  "docker.io": { mirrors: [mirror] },
-  "localhost:5001": { server: false, mirrors: ["http://kind-registry:5000"] },
+  "docker.io": { mirrors: [{ endpoint: mirror }] },
+  "localhost:5001": { fallback: false, mirrors: [{ endpoint: "http://kind-registry:5000" }] },
 });
 
 // config_path mode: hosts.toml files mounted into every node (the legacy mirrors form cannot forbid a fallback).

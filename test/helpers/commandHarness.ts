@@ -13,6 +13,7 @@
  * Each run is one SSH session; the harness counts them.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { installMocks, isWireSecret, MockRecorder, Registration } from "./pulumiMocks";
 import { loadRig, RunResult, sshRun } from "./rig";
 
 /** The inputs of one declared remote.Command (what Pulumi would store in its state). */
@@ -25,49 +26,49 @@ export interface DeclaredCommand {
   update?: string;
   delete?: string;
   stdin: string;
+  /** Whether stdin reached the engine as a secret. */
+  stdinSecret: boolean;
+  /** `triggers`: a change replaces the command (delete with the old inputs, then create). */
+  triggers: unknown[];
+  /** The commands this one depends on (the engine runs it after them). */
+  dependsOn: string[];
 }
 
-let capture: Map<string, DeclaredCommand> | undefined;
-let mocked = false;
+let recorder: MockRecorder | undefined;
 
 /**
- * Run a Pulumi program under mocks and return the remote commands it declares, keyed by resource name. The
- * mocks are installed once per test file: a second `setMocks` would orphan outputs the first program still
- * registers.
+ * Run a Pulumi program under mocks and return the remote commands it declares, keyed by resource name, each with
+ * the commands it depends on (as the engine would order them). The mocks are installed once per test file: a
+ * second `setMocks` would orphan outputs the first program still registers.
  */
 export async function declare(program: () => unknown): Promise<Map<string, DeclaredCommand>> {
-  if (!mocked) {
-    pulumi.runtime.setMocks(
-      {
-        newResource(args) {
-          if (args.type === "command:remote:Command" && capture) {
-            const i = unwrapSecrets(args.inputs) as Record<string, unknown>;
-            capture.set(args.name, {
-              name: args.name,
-              connection: i.connection as DeclaredCommand["connection"],
-              create: i.create as string,
-              update: i.update as string | undefined,
-              delete: i.delete as string | undefined,
-              stdin: i.stdin as string,
-            });
-          }
-          return { id: `${args.name}-id`, state: { ...args.inputs, stdout: "", stderr: "" } };
-        },
-        call: (args) => args.inputs,
-      },
-      "harness",
-      "rig",
-      false,
-    );
-    mocked = true;
-  }
-  const found = new Map<string, DeclaredCommand>();
-  capture = found;
+  recorder ??= installMocks();
+  const start = recorder.registrations.length;
   const result = program();
   // Every resource's URN resolves once it was registered with the (mock) engine.
   await Promise.all(collectResources(result).map((r) => new Promise((res) => r.urn.apply(res))));
-  await new Promise((res) => setTimeout(res, 20));
-  capture = undefined;
+  await recorder.settle();
+  const regs = recorder.registrations.slice(start);
+  const byUrn = new Map(regs.map((r) => [r.urn, r]));
+  const found = new Map<string, DeclaredCommand>();
+  for (const r of regs) {
+    if (r.type !== "command:remote:Command") continue;
+    const i = unwrapSecrets(r.inputs) as Record<string, unknown>;
+    found.set(r.name, {
+      name: r.name,
+      connection: i.connection as DeclaredCommand["connection"],
+      create: i.create as string,
+      update: i.update as string | undefined,
+      delete: i.delete as string | undefined,
+      stdin: i.stdin as string,
+      stdinSecret: isWireSecret(r.inputs.stdin),
+      triggers: (i.triggers as unknown[] | undefined) ?? [],
+      dependsOn: r.dependencies
+        .map((u) => byUrn.get(u))
+        .filter((d): d is Registration => d?.type === "command:remote:Command")
+        .map((d) => d.name),
+    });
+  }
   return found;
 }
 
@@ -113,6 +114,11 @@ export class SimulatedCommand {
   /** `pulumi up` for this resource: create, update, or nothing when no input changed. */
   async up(d: DeclaredCommand): Promise<CommandRun | "unchanged"> {
     if (this.state && sameInputs(this.state, d)) return "unchanged";
+    // A change of triggers replaces: deleteBeforeReplace, so delete runs first with the old inputs.
+    if (this.state && JSON.stringify(this.state.triggers) !== JSON.stringify(d.triggers)) {
+      const gone = await this.destroy();
+      if (gone !== "absent" && gone.code !== 0) return gone;
+    }
     const action = this.state ? "update" : "create";
     const text = action === "update" ? (d.update ?? d.create) : d.create;
     const r = await this.ssh(d.connection, text, d.stdin, action);
@@ -165,6 +171,7 @@ function sameInputs(a: DeclaredCommand, b: DeclaredCommand): boolean {
     a.update === b.update &&
     a.delete === b.delete &&
     a.stdin === b.stdin &&
+    JSON.stringify(a.triggers) === JSON.stringify(b.triggers) &&
     JSON.stringify(a.connection) === JSON.stringify(b.connection)
   );
 }
@@ -174,32 +181,42 @@ export class SimulatedStack {
   readonly commands = new Map<string, SimulatedCommand>();
 
   /**
-   * Apply a declaration: commands in `order` (groups run one after the other, commands within a group in
-   * parallel: the rolling batches of ClusterRegistries); commands that disappeared are deleted first.
+   * Apply a declaration as the engine would: commands that disappeared are deleted first; then each command runs
+   * as soon as every command it depends on succeeded (in parallel otherwise); a command whose dependency failed does
+   * not run (it is reported as `skipped`).
    */
   async up(
     declared: Map<string, DeclaredCommand>,
-    order?: string[][],
-  ): Promise<Map<string, CommandRun | "unchanged">> {
+  ): Promise<Map<string, CommandRun | "unchanged" | "skipped">> {
     for (const [name, sim] of this.commands) {
       if (!declared.has(name)) {
         await sim.destroy();
         this.commands.delete(name);
       }
     }
-    const groups = order ?? [[...declared.keys()]];
-    const results = new Map<string, CommandRun | "unchanged">();
-    for (const group of groups) {
-      await Promise.all(
-        group.map(async (name) => {
-          const d = declared.get(name);
-          if (!d) throw new Error(`no declared command ${name}`);
-          let sim = this.commands.get(name);
-          if (!sim) this.commands.set(name, (sim = new SimulatedCommand(name)));
-          results.set(name, await sim.up(d));
-        }),
-      );
-    }
+    const results = new Map<string, CommandRun | "unchanged" | "skipped">();
+    const running = new Map<string, Promise<boolean>>();
+    const start = (name: string): Promise<boolean> => {
+      let p = running.get(name);
+      if (p) return p;
+      const d = declared.get(name);
+      if (!d) throw new Error(`no declared command ${name}`);
+      p = (async () => {
+        const ok = await Promise.all(d.dependsOn.filter((x) => declared.has(x)).map(start));
+        if (!ok.every(Boolean)) {
+          results.set(name, "skipped");
+          return false;
+        }
+        let sim = this.commands.get(name);
+        if (!sim) this.commands.set(name, (sim = new SimulatedCommand(name)));
+        const r = await sim.up(d);
+        results.set(name, r);
+        return r === "unchanged" || r.code === 0;
+      })();
+      running.set(name, p);
+      return p;
+    };
+    await Promise.all([...declared.keys()].map(start));
     return results;
   }
 

@@ -7,8 +7,17 @@
  * exactly what a real engine would be sent (dependency URNs after the SDK expanded components into their
  * children, secret values still wrapped in their RPC secret envelope).
  */
+import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import type { ApplySummary } from "../../components/node/summary";
+
+/** The script inside a packed node script (`packNodeScript`), or the text itself when it is not packed. */
+export function unpackScript(text: string): string {
+  const m = /^P_SCRIPT=\$\(base64 -d <<'P_Z' \| gzip -dc\n([\s\S]*?)\nP_Z\n/m.exec(text);
+  if (!m) return text;
+  const node = /^P_NODE=.*\n/m.exec(text)?.[0] ?? "";
+  return `#!/bin/sh\n${node}${zlib.gunzipSync(Buffer.from(m[1].replace(/\n/g, ""), "base64")).toString("utf8")}`;
+}
 
 /** Resolve an Output in a test (the ecosystem's usual helper). */
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
@@ -61,13 +70,15 @@ export function plainStrings(value: unknown): string[] {
 }
 
 /** The summary line a node script prints, made up from the script the command received on stdin. */
-export function summaryFromScript(script: string, mode: ApplySummary["mode"] = "apply"): ApplySummary {
+export function summaryFromScript(packed: string, mode: ApplySummary["mode"] = "apply"): ApplySummary {
+  const script = unpackScript(packed);
   const setting = (name: string) => new RegExp(`^${name}='([^']*)'$`, "m").exec(script)?.[1] ?? "";
   const changed = [...script.matchAll(/^ {2}p_stage '\d+' '[^']*' '([^']*)'/gm)].map((m) => m[1]);
   return {
     format: 1,
     node: setting("P_NODE"),
     owner: setting("P_OWNER"),
+    ...(setting("P_PART") ? { part: setting("P_PART") } : {}),
     mode,
     changed,
     removed: [],

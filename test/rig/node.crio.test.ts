@@ -12,14 +12,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import {
-  buildNodeScript,
-  nodeCommand,
-  normalizeRegistries,
-  parseSummary,
-  planNode,
-  RegistriesArgs,
-} from "../../components";
+import { buildNodeScript, nodeCommand, parseSummary, planNode } from "../../components/node";
+import { normalizeRegistries, RegistriesArgs } from "../../components/render";
 import { loadRig, nodeExec, nodeFile, nodeStat, Rig, RunResult, sshRun } from "../helpers/rig";
 
 const rig: Rig = loadRig();
@@ -41,7 +35,7 @@ const REGISTRIES: RegistriesArgs = {
     server: rig.deadServer,
     mirrors: [{ endpoint: `http://${PLAIN}/v2/ns`, overridePath: true }],
   },
-  "docker.io": { server: rig.deadServer, mirrors: [`http://${PLAIN}`] },
+  "docker.io": { server: rig.deadServer, mirrors: [{ endpoint: `http://${PLAIN}` }] },
   [TLS]: { tls: { ca: rig.tls.caPem }, auth: { username: rig.auth.user, password: rig.auth.password } },
 };
 

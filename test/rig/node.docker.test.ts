@@ -8,16 +8,13 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { buildNodeScript, nodeCommand, parseSummary, planNode } from "../../components/node";
 import {
-  buildNodeScript,
   dockerDaemonEntries,
   mergeDaemonJsonText,
-  nodeCommand,
   normalizeRegistries,
-  parseSummary,
-  planNode,
   RegistriesArgs,
-} from "../../components";
+} from "../../components/render";
 import { loadRig, nodeDockerd, nodeExec, nodeFile, nodeStat, Rig, RunResult, sshRun } from "../helpers/rig";
 
 const rig: Rig = loadRig();
@@ -32,7 +29,7 @@ const ORIGINAL =
   '{\n  "labels": ["rig.node=node2"],\n  "max-concurrent-downloads": 2,\n  "insecure-registries": ["legacy.example:5000"]\n}\n';
 
 const REGISTRIES: RegistriesArgs = {
-  "docker.io": { server: rig.deadServer, mirrors: [`http://${PLAIN}`] },
+  "docker.io": { server: rig.deadServer, mirrors: [{ endpoint: `http://${PLAIN}` }] },
   [PLAIN]: { plainHttp: true },
   [TLS]: { tls: { ca: rig.tls.caPem }, auth: { username: rig.auth.user, password: rig.auth.password } },
 };

@@ -19,7 +19,8 @@ LC_ALL=C
 export LC_ALL
 P_MODE=${1:-apply}
 P_TAB=$(printf '\t')
-P_S="$P_ROOT/$P_OWNER"
+# A plan split into parts keeps one state per part (`@` cannot occur in an owner).
+P_S="$P_ROOT/$P_OWNER${P_PART:+@$P_PART}"
 P_W=""
 P_LOCKED=0
 P_TXN=0
@@ -474,13 +475,15 @@ p_prune_dirs() { # remove directories we created that are now empty (deepest fir
 }
 
 p_summary() { # one machine-readable line; paths and actions only, never content
-  printf 'PULUMI_REGISTRIES {"format":1,"node":"%s","owner":"%s","mode":"%s","changed":%s,"removed":%s,"unchanged":%s,"drift":%s,"actions":%s,"probed":%s,"recovered":%s,"rolledBack":%s}\n' \
-    "$P_NODE" "$P_OWNER" "$P_MODE" "$(p_json_list "$P_CHANGED")" "$(p_json_list "$P_REMOVED")" "$P_UNCHANGED" \
+  p_part_json=""
+  [ -z "${P_PART:-}" ] || p_part_json="\"part\":\"$P_PART\","
+  printf 'PULUMI_REGISTRIES {"format":1,"node":"%s","owner":"%s",%s"mode":"%s","changed":%s,"removed":%s,"unchanged":%s,"drift":%s,"actions":%s,"probed":%s,"recovered":%s,"rolledBack":%s}\n' \
+    "$P_NODE" "$P_OWNER" "$p_part_json" "$P_MODE" "$(p_json_list "$P_CHANGED")" "$(p_json_list "$P_REMOVED")" "$P_UNCHANGED" \
     "$(p_json_list "$P_DRIFTED")" "$(p_json_list "$P_ACTIONS")" "$(p_json_list "$P_PROBED")" "$P_RECOVERED" "$P_ROLLED_BACK" || true
 }
 
 # --- probes: a mirror that does not answer makes every pull wait, so refuse to point the node at it ---------
-p_probe() { # ORIGIN CAFILE|- INSECURE(0|1)
+p_probe() { # ORIGIN CA-PEM|- INSECURE(0|1)
   p_code=000
   if command -v curl >/dev/null 2>&1; then
     p_cacert=""
@@ -507,9 +510,8 @@ p_probe() { # ORIGIN CAFILE|- INSECURE(0|1)
   esac
 }
 
-p_probe_ca() { # the CA for a probe comes from the staged payload (it is not on the node yet)
-  p_n=$(awk -F'\t' -v p="$1" '$3 == p { print $1; exit }' "$P_W/entries")
-  cp "$P_W/in.$p_n" "$P_W/probe-ca"
+p_probe_ca() { # the CA for a probe travels with it (its file may not be on the node yet)
+  printf '%s\n' "$1" >"$P_W/probe-ca"
 }
 
 # --- main -----------------------------------------------------------------------------------------------------

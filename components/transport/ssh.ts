@@ -1,0 +1,92 @@
+/**
+ * The SSH transport: each script is applied by one `@pulumi/command` `remote.Command` whose command text is fixed
+ * (`/bin/sh -s -- apply`, `… destroy`) and whose stdin is the packed script.
+ *
+ * @module
+ */
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { nodeCommand } from "../node/script";
+import { Delivered, NodeTransport, ScriptDelivery } from "./types";
+
+/** How to reach a node over SSH (passed to `@pulumi/command`'s connection). */
+export interface SshConnection {
+  /** The node's address (host name or IP). */
+  host: pulumi.Input<string>;
+  /** SSH port. Defaults to 22. */
+  port?: pulumi.Input<number>;
+  /** The user to log in as. Defaults to `root`; any other user needs `sudo: true` on the node. */
+  user?: pulumi.Input<string>;
+  /** The private key (PEM or OpenSSH). Secret. */
+  privateKey?: pulumi.Input<string>;
+  /** The private key's passphrase. Secret. */
+  privateKeyPassword?: pulumi.Input<string>;
+  /** A password, when the node takes no key. Secret. */
+  password?: pulumi.Input<string>;
+  /** An SSH agent's socket, instead of a key. */
+  agentSocketPath?: pulumi.Input<string>;
+  /**
+   * The node's public host key (`ssh-ed25519 AAAA…`, from `ssh-keyscan`): the connection fails when the node
+   * presents another one. Without it the host key is not checked at all (and the component warns).
+   */
+  hostKey?: pulumi.Input<string>;
+  /** How many times to retry a failed connection. Defaults to the provider's (10). */
+  dialErrorLimit?: pulumi.Input<number>;
+  /** Seconds per connection attempt. Defaults to the provider's (15). */
+  perDialTimeout?: pulumi.Input<number>;
+  /** A bastion to reach the node through. */
+  proxy?: pulumi.Input<SshProxy>;
+}
+
+/** A bastion host (`@pulumi/command`'s proxy connection). */
+export interface SshProxy {
+  /** The bastion's address. */
+  host: pulumi.Input<string>;
+  /** SSH port. Defaults to 22. */
+  port?: pulumi.Input<number>;
+  /** The user on the bastion. */
+  user?: pulumi.Input<string>;
+  /** The private key for the bastion. Secret. */
+  privateKey?: pulumi.Input<string>;
+  /** The private key's passphrase. Secret. */
+  privateKeyPassword?: pulumi.Input<string>;
+  /** A password for the bastion. Secret. */
+  password?: pulumi.Input<string>;
+  /** An SSH agent's socket. */
+  agentSocketPath?: pulumi.Input<string>;
+  /** The bastion's public host key, pinned. */
+  hostKey?: pulumi.Input<string>;
+  /** How many times to retry a failed connection. */
+  dialErrorLimit?: pulumi.Input<number>;
+  /** Seconds per connection attempt. */
+  perDialTimeout?: pulumi.Input<number>;
+}
+
+/** Applies scripts over SSH with `remote.Command`. */
+export class SshTransport implements NodeTransport {
+  /** @param connection how to reach the node. */
+  constructor(private readonly connection: pulumi.Input<SshConnection>) {}
+
+  /** @inheritdoc */
+  deliver(d: ScriptDelivery, opts: pulumi.CustomResourceOptions): Delivered {
+    const resource = new command.remote.Command(
+      d.name,
+      {
+        connection: this.connection as pulumi.Input<command.types.input.remote.ConnectionArgs>,
+        create: nodeCommand("apply", d.sudo),
+        update: nodeCommand("apply", d.sudo),
+        delete: nodeCommand("destroy", d.sudo),
+        // The script and every file's content travel on stdin only: never in the command text (which ends up in
+        // error messages), never in the environment (sshd drops it without AcceptEnv).
+        stdin: d.script,
+        addPreviousOutputInEnv: false,
+        // The script prints one summary line and error messages, never file content (tested with a canary).
+        logging: "stdoutAndStderr",
+        triggers: [...d.replaceOn],
+      },
+      // A replacement must give the old files back (delete runs with the old stdin) before the new command writes.
+      { ...opts, deleteBeforeReplace: true },
+    );
+    return { resource, stdout: resource.stdout };
+  }
+}
