@@ -8,7 +8,7 @@
 import * as TOML from "@iarna/toml";
 import { ConfigError, keyPath, Problem } from "../model/errors";
 import { Capability, Credentials, Mirror, Registry, RegistryModel, Server, Tls } from "../model/types";
-import { modeFor, RenderedFile, RenderWarning } from "./types";
+import { modeFor, RenderedFile, RenderWarning, rewriteProblems } from "./types";
 
 /** Options of {@link renderHostsDirectory} and {@link renderHostsDirectories}. */
 export interface HostsTomlOptions {
@@ -72,7 +72,7 @@ export function basicAuthHeader(username: string, password: string): string {
 export function renderHostsDirectory(registry: Registry, opts: HostsTomlOptions): HostsDirectory {
   const dir = `${opts.certsDir}/${registry.name}`;
   const base = keyPath("registries", registry.name);
-  const problems: Problem[] = [];
+  const problems: Problem[] = rewriteProblems([registry], "containerd hosts.toml");
   const tlsFiles = new TlsFileSet(dir);
   let secret = false;
 
