@@ -101,7 +101,7 @@ export function distributionObjects(server: DistributionServer): RegistryServerO
     config: {
       apiVersion: "v1",
       kind: "ConfigMap",
-      metadata: { name: server.name, namespace: server.namespace, labels },
+      metadata: { name: server.name, namespace: server.namespace, labels: { ...labels } },
       data: { "config.yml": content },
     },
     deployment: deployment(server, labels, container, volumes, content),
@@ -152,7 +152,7 @@ export function zotObjects(zot: ZotServer): RegistryServerObjects {
     config: {
       apiVersion: "v1",
       kind: "ConfigMap",
-      metadata: { name: zot.name, namespace: zot.namespace, labels },
+      metadata: { name: zot.name, namespace: zot.namespace, labels: { ...labels } },
       data: { "config.json": content },
     },
     deployment: deployment(zot, labels, container, volumes, content),
@@ -176,7 +176,7 @@ function claim(server: RegistryServer, labels: Record<string, string>): KubeObje
   return {
     apiVersion: "v1",
     kind: "PersistentVolumeClaim",
-    metadata: { name: server.name, namespace: server.namespace, labels },
+    metadata: { name: server.name, namespace: server.namespace, labels: { ...labels } },
     spec: {
       accessModes: ["ReadWriteOnce"],
       resources: { requests: { storage: server.storage.size } },
@@ -203,13 +203,13 @@ function deployment(
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name: server.name, namespace: server.namespace, labels },
+    metadata: { name: server.name, namespace: server.namespace, labels: { ...labels } },
     spec: {
       replicas: 1,
       strategy: { type: "Recreate" },
       selector: { matchLabels: selectorOf(labels) },
       template: {
-        metadata: { labels, annotations: { [CONFIG_HASH_ANNOTATION]: hash } },
+        metadata: { labels: { ...labels }, annotations: { [CONFIG_HASH_ANNOTATION]: hash } },
         spec: { containers: [container], volumes },
       },
     },
@@ -221,7 +221,7 @@ function service(server: RegistryServer, labels: Record<string, string>): KubeOb
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: { name: server.name, namespace: server.namespace, labels },
+    metadata: { name: server.name, namespace: server.namespace, labels: { ...labels } },
     spec: {
       type: server.service.type,
       selector: selectorOf(labels),
