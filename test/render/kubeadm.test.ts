@@ -69,6 +69,15 @@ describe("renderKubeadmImageRepository", () => {
     );
   });
 
+  test("stable whatever the declaration order", () => {
+    const args: RegistriesArgs = {
+      ...ALIYUN,
+      "docker.io": { mirrors: ["https://m.example.com"] },
+      "registry.aliyuncs.com": {},
+    };
+    expect(render(Object.fromEntries(Object.entries(args).reverse()))).toEqual(render(args));
+  });
+
   test("no registry.k8s.io mirror: nothing to render", () => {
     expect(render({ "docker.io": { mirrors: ["https://m.example.com"] } })).toEqual({ warnings: [] });
     expect(
