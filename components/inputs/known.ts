@@ -101,12 +101,13 @@ export function knownPart(value: unknown, path = "registries"): KnownPart {
       }
       pending.push(parent);
       // Header values are content too (the names, which are keys, are known).
-      if (!(key !== undefined && CONTENT_ONLY.has(key)) && !parent.endsWith(".headers")) structural = true;
+      if (!(key !== undefined && CONTENT_ONLY.has(key)) && !/\.(headers|rewrite)$/.test(parent))
+        structural = true;
       return key !== undefined && key in PLACEHOLDERS ? PLACEHOLDERS[key] : undefined;
     }
     if (Array.isArray(v)) return v.map((x, i) => walk(x, `${p}[${i}]`, p, undefined, level + 1));
     if (typeof v === "object" && v !== null) {
-      const mapLike = level === 0 || key === "headers";
+      const mapLike = level === 0 || key === "headers" || key === "rewrite";
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v)) {
         const w = walk(x, mapLike ? `${p}[${JSON.stringify(k)}]` : `${p}.${k}`, p, k, level + 1);

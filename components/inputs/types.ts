@@ -49,6 +49,12 @@ export interface Mirror {
   auth?: pulumi.Input<Credentials>;
   /** Extra HTTP headers sent to this mirror (not `Authorization`: use `auth`). Values are treated as secret. */
   headers?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /**
+   * k3s/RKE2 only: rewrites of the repository path for requests to this mirror, regular expression (Go RE2) to
+   * replacement, e.g. `{ "^rancher/(.*)": "mirrorproject/rancher-images/$1" }`. Every mirror of the registry must
+   * declare the same rewrite; other formats refuse it.
+   */
+  rewrite?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
 /** One registry as images name it, and how nodes reach it. */

@@ -196,6 +196,57 @@ export function normalizeHeaders(problems: Problems, path: string, input: unknow
   return out;
 }
 
+/**
+ * A mirror's repository rewrites: a map of regular expression to replacement. Patterns must compile and stay
+ * within what Go's RE2 (k3s) and JavaScript agree on: no lookaround, no backreferences. Returns the map with
+ * patterns sorted (the order has no meaning to k3s), or undefined when none was given.
+ */
+export function normalizeRewrite(
+  problems: Problems,
+  path: string,
+  input: unknown,
+): Record<string, string> | undefined {
+  if (input === undefined || input === null) return undefined;
+  if (!isObject(input) || Object.keys(input).length === 0) {
+    problems.add(
+      path,
+      `must be a non-empty map of regular expression to replacement, e.g. { "^rancher/(.*)": "mirror/rancher/$1" }`,
+    );
+    return undefined;
+  }
+  const out: Record<string, string> = {};
+  for (const pattern of Object.keys(input).sort()) {
+    const rp = keyPath(path, pattern);
+    const replacement = input[pattern];
+    if (pattern === "" || hasControlChar(pattern)) {
+      problems.add(rp, `the pattern must be a non-empty regular expression without control characters`);
+      continue;
+    }
+    if (/\\[1-9]|\\k<|\(\?<?[=!]/.test(pattern)) {
+      problems.add(
+        rp,
+        `uses lookaround or a backreference, which Go's RE2 (used by k3s) does not support: rewrite the pattern without them`,
+      );
+      continue;
+    }
+    try {
+      new RegExp(pattern);
+    } catch (e) {
+      problems.add(rp, `is not a valid regular expression (${(e as Error).message})`);
+      continue;
+    }
+    if (typeof replacement !== "string" || replacement === "" || hasControlChar(replacement)) {
+      problems.add(
+        rp,
+        `the replacement must be a non-empty string without control characters, e.g. "mirror/$1"`,
+      );
+      continue;
+    }
+    out[pattern] = replacement;
+  }
+  return out;
+}
+
 export function unknownKeys(problems: Problems, path: string, obj: Obj, known: string[]): void {
   for (const key of Object.keys(obj)) {
     if (!known.includes(key)) {

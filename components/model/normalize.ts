@@ -11,6 +11,7 @@ import {
   normalizeCapabilities,
   normalizeCredentials,
   normalizeHeaders,
+  normalizeRewrite,
   normalizeTls,
   Obj,
   optionalBoolean,
@@ -36,7 +37,7 @@ export interface NormalizeOptions {
 }
 
 const REGISTRY_KEYS = ["mirrors", "server", "fallback", "plainHttp", "capabilities", "tls", "auth"];
-const MIRROR_KEYS = ["endpoint", "capabilities", "overridePath", "tls", "auth", "headers"];
+const MIRROR_KEYS = ["endpoint", "capabilities", "overridePath", "tls", "auth", "headers", "rewrite"];
 
 /** Names that image references never produce as their registry part, with the name to use instead. */
 const ALIASES: Record<string, string> = {
@@ -290,6 +291,7 @@ function normalizeMirror(problems: Problems, path: string, input: unknown): Reso
   const tls = normalizeTls(problems, `${path}.tls`, args.tls);
   const auth = normalizeCredentials(problems, `${path}.auth`, args.auth);
   const headers = normalizeHeaders(problems, `${path}.headers`, args.headers);
+  const rewrite = normalizeRewrite(problems, `${path}.rewrite`, args.rewrite);
   if (typeof parsed === "string") {
     problems.add(`${path}.endpoint`, parsed);
     return undefined;
@@ -322,5 +324,6 @@ function normalizeMirror(problems: Problems, path: string, input: unknown): Reso
     tls,
     ...(auth ? { auth } : {}),
     headers,
+    ...(rewrite ? { rewrite } : {}),
   };
 }

@@ -82,6 +82,18 @@ export interface MirrorArgs {
    * allowed here: use `auth`.
    */
   headers?: Record<string, string>;
+  /**
+   * Rewrites of the repository path for requests to this mirror: a map of regular expression (Go RE2 syntax)
+   * to replacement (`$1` refers to a group), e.g. `{ "^rancher/(.*)": "mirrorproject/rancher-images/$1" }`:
+   * `docker.io/rancher/coredns` is then fetched from this mirror as `mirrorproject/rancher-images/coredns`.
+   * Only k3s/RKE2 `registries.yaml` can express it (k3s applies it to every endpoint of the registry, never
+   * to the default endpoint), so every mirror of the registry must declare the same rewrite; every other
+   * format refuses a declaration with a rewrite (its nodes would fetch other paths than declared).
+   * Defaults to none.
+   *
+   * @see https://docs.k3s.io/installation/private-registry#rewrites
+   */
+  rewrite?: Record<string, string>;
 }
 
 /**
@@ -172,6 +184,8 @@ export interface ResolvedMirror extends ResolvedEndpoint {
   readonly auth?: ResolvedCredentials;
   /** Extra headers, names as given, sorted by name; values in order. */
   readonly headers: Readonly<Record<string, readonly string[]>>;
+  /** Repository rewrites (pattern → replacement), patterns sorted; absent when none was declared. */
+  readonly rewrite?: Readonly<Record<string, string>>;
 }
 
 /** The upstream server of a registry. */

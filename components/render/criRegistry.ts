@@ -20,7 +20,7 @@ import {
 import { isTomlTable, parseToml, REGISTRY_TABLE, tomlErrorPosition, tomlGet } from "./configPath";
 import { byCodeUnit, TlsFileSet, TlsPaths } from "./hostsToml";
 import { spliceManagedBlock, stripManagedBlock } from "./managedBlock";
-import { RenderedFile, RenderWarning } from "./types";
+import { RenderedFile, RenderWarning, rewriteProblems } from "./types";
 
 /** Options of {@link renderCriRegistryBlock}. */
 export interface CriRegistryOptions {
@@ -82,7 +82,7 @@ export function criRegistryPlugin(configVersion: 2 | 3): string {
  * @see https://github.com/containerd/containerd/blob/release/1.6/docs/cri/registry.md
  */
 export function renderCriRegistryBlock(model: RegistryModel, opts: CriRegistryOptions): CriRegistryBlock {
-  const problems: Problem[] = [];
+  const problems: Problem[] = rewriteProblems(model.registries, "the containerd CRI registry block");
   const warnings: RenderWarning[] = [];
   const files: RenderedFile[] = [];
   const configs = new Map<string, HostConfig>();

@@ -13,7 +13,7 @@ import {
   ResolvedMirror,
   RegistryModel,
 } from "../model/types";
-import { checkCertsDir, HostCertDir, RenderedFile, RenderWarning } from "./types";
+import { checkCertsDir, HostCertDir, RenderedFile, RenderWarning, rewriteProblems } from "./types";
 
 /** Options of {@link renderRegistriesConf}. */
 export interface RegistriesConfOptions {
@@ -80,7 +80,7 @@ export function renderRegistriesConf(
   opts: RegistriesConfOptions = {},
 ): RegistriesConfResult {
   const certsDir = checkCertsDir(opts.certsDir ?? CONTAINERS_CERTS_DIR, CONTAINERS_CERTS_DIR);
-  const problems: Problem[] = [];
+  const problems: Problem[] = rewriteProblems(model.registries, "registries.conf (CRI-O, podman, skopeo)");
   const warnings: RenderWarning[] = [];
   const certs = new HostCertDir(certsDir, "containers-certs.d");
   const tables: TomlRegistry[] = [];

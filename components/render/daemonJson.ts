@@ -6,7 +6,7 @@
  */
 import { ConfigError, keyPath, Problem } from "../model/errors";
 import { DEFAULT_REGISTRY, DOCKER_HUB, DOCKER_HUB_SERVER, RegistryModel } from "../model/types";
-import { checkCertsDir, HostCertDir, RenderedFile, RenderWarning } from "./types";
+import { checkCertsDir, HostCertDir, RenderedFile, RenderWarning, rewriteProblems } from "./types";
 
 /** The entries of the two `daemon.json` lists that this library manages. */
 export interface DaemonJsonEntries {
@@ -78,7 +78,7 @@ export function dockerDaemonEntries(
   opts: DockerDaemonOptions = {},
 ): DockerDaemonEntries {
   const certsDir = checkCertsDir(opts.certsDir ?? DOCKER_CERTS_DIR, DOCKER_CERTS_DIR);
-  const problems: Problem[] = [];
+  const problems: Problem[] = rewriteProblems(model.registries, "Docker's daemon.json");
   const warnings: RenderWarning[] = [];
   const insecure = new Set<string>();
   const mirrors: string[] = [];

@@ -84,16 +84,24 @@ export function renderDockerConfigJson(
   const auths: Record<string, Record<string, string>> = {};
   for (const key of [...entries.keys()].sort()) {
     const { auth } = entries.get(key) as { auth: ResolvedCredentials };
-    auths[key] =
-      auth.kind === "basic"
-        ? {
-            auth: base64(`${auth.username}:${auth.password}`),
-            password: auth.password,
-            username: auth.username,
-          }
-        : { auth: base64(`${TOKEN_USERNAME}:`), identitytoken: auth.identityToken };
+    auths[key] = dockerAuthEntry(auth);
   }
   return JSON.stringify({ auths });
+}
+
+/**
+ * One `auths` entry of a Docker config file for a credential (keys sorted): `auth`, `password`, `username`
+ * for Basic credentials; `auth` (= base64 of `<token>:`) and `identitytoken` for an identity token.
+ * @internal
+ */
+export function dockerAuthEntry(auth: ResolvedCredentials): Record<string, string> {
+  return auth.kind === "basic"
+    ? {
+        auth: base64(`${auth.username}:${auth.password}`),
+        password: auth.password,
+        username: auth.username,
+      }
+    : { auth: base64(`${TOKEN_USERNAME}:`), identitytoken: auth.identityToken };
 }
 
 function base64(text: string): string {

@@ -16,7 +16,7 @@ import {
   ResolvedServer,
   ResolvedTls,
 } from "../model/types";
-import { modeFor, RenderedFile, RenderWarning } from "./types";
+import { modeFor, RenderedFile, RenderWarning, rewriteProblems } from "./types";
 
 /** Options of {@link renderHostsDirectory} and {@link renderHostsDirectories}. */
 export interface HostsTomlOptions {
@@ -80,7 +80,7 @@ export function basicAuthHeader(username: string, password: string): string {
 export function renderHostsDirectory(registry: ResolvedRegistry, opts: HostsTomlOptions): HostsDirectory {
   const dir = `${opts.certsDir}/${registry.name}`;
   const base = keyPath("registries", registry.name);
-  const problems: Problem[] = [];
+  const problems: Problem[] = rewriteProblems([registry], "containerd hosts.toml");
   const tlsFiles = new TlsFileSet(dir);
   let secret = false;
 

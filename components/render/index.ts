@@ -48,3 +48,17 @@ export {
 export { renderDockerConfigJson } from "./dockerConfigJson";
 export { renderKindConfig, KIND_CERTS_DIR } from "./kind";
 export { renderTalosRegistries } from "./talos";
+
+// The cluster side: the in-cluster registry, caches, pull Secrets, and the systems configured by cluster config
+export * from "../model/cluster";
+export { normalizeCluster, NormalizeClusterOptions } from "../model/normalizeCluster";
+export {
+  renderDistributionConfig,
+  DistributionConfig,
+  DistributionConfigOptions,
+} from "./distributionConfig";
+export { renderZotConfig, renderZotCredentials, zotNamespace, ZotConfigOptions } from "./zotConfig";
+export { renderLocalRegistryHosting } from "./localRegistryHosting";
+export { renderAnthosRegistryMirrors, AnthosRegistryMirrors, AnthosRegistryMirrorsOptions } from "./anthos";
+export { renderK0sRegistries, renderK0sImagesRepository, K0sRegistries, K0sImagesRepository } from "./k0s";
+export { renderKubeadmImageRepository, KubeadmImageRepository } from "./kubeadm";

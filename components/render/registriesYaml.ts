@@ -76,6 +76,9 @@ interface K3sTls {
  *   (`ca_file`, `cert_file`, `key_file`, `insecure_skip_verify`) per endpoint host; Docker Hub's default
  *   server is keyed as `docker.io` (newer k3s) and `registry-1.docker.io` (older k3s, containerd CRI).
  *
+ * - A mirror's `rewrite` becomes the registry's `rewrite` map (k3s applies it to every listed endpoint, never to
+ *   the default endpoint): every mirror of the registry must declare the same one.
+ *
  * Dropped with a warning: headers, capabilities, push-only mirrors.
  *
  * @throws {ConfigError} for `fallback: false` without {@link RegistriesYamlOptions.disableDefaultEndpoint}
@@ -93,7 +96,7 @@ export function renderRegistriesYaml(
   const problems: Problem[] = [];
   const warnings: RenderWarning[] = [];
   const hosts = new Map<string, HostSettings>();
-  const mirrors: Record<string, { endpoint: string[] }> = {};
+  const mirrors: Record<string, { endpoint: string[]; rewrite?: Record<string, string> }> = {};
 
   const addHost = (key: string, settings: HostSettings): void => {
     if (!hasSettings(settings)) return;
@@ -110,6 +113,7 @@ export function renderRegistriesYaml(
   for (const reg of model.registries) {
     const path = keyPath("registries", reg.name);
     const endpoints: string[] = [];
+    const listed: { path: string; rewrite?: Readonly<Record<string, string>> }[] = [];
     reg.mirrors.forEach((m, i) => {
       const mp = `${path}.mirrors[${i}]`;
       if (!m.capabilities.includes("pull") && !m.capabilities.includes("resolve")) {
@@ -130,6 +134,7 @@ export function renderRegistriesYaml(
         });
       }
       endpoints.push(m.url);
+      listed.push({ path: mp, ...(m.rewrite ? { rewrite: m.rewrite } : {}) });
       addHost(m.authority, {
         path: mp,
         authority: m.authority,
@@ -182,8 +187,12 @@ export function renderRegistriesYaml(
     if (reg.noFallback && endpoints.length === 0) {
       problems.push({ path: `${path}.mirrors`, message: NO_PULL_MIRROR });
     }
+    const rewrite = registryRewrite(reg.name, listed, endpoints.slice(listed.length), problems);
     if (endpoints.length > 0)
-      mirrors[reg.name === DEFAULT_REGISTRY ? "*" : reg.name] = { endpoint: endpoints };
+      mirrors[reg.name === DEFAULT_REGISTRY ? "*" : reg.name] = {
+        endpoint: endpoints,
+        ...(rewrite ? { rewrite } : {}),
+      };
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -222,6 +231,37 @@ export function renderRegistriesYaml(
   if (Object.keys(configs).length > 0) doc.configs = configs;
   const sortedFiles = [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { content: toYaml(doc), files: sortedFiles, warnings, secret };
+}
+
+/**
+ * The one `rewrite` map of a registry in registries.yaml. k3s copies a registry's rewrite onto every endpoint it
+ * lists (k3s `pkg/agent/containerd/config.go`, getHostConfigs) and never onto the default endpoint, so every
+ * listed mirror must declare the same rewrite, and no server may be listed after them.
+ */
+function registryRewrite(
+  name: string,
+  listed: { path: string; rewrite?: Readonly<Record<string, string>> }[],
+  servers: string[],
+  problems: Problem[],
+): Record<string, string> | undefined {
+  const first = listed.find((m) => m.rewrite);
+  if (!first?.rewrite) return undefined;
+  const want = JSON.stringify(first.rewrite);
+  for (const m of listed) {
+    if (JSON.stringify(m.rewrite) !== want) {
+      problems.push({
+        path: `${m.path}.rewrite`,
+        message: `differs from ${first.path}.rewrite: k3s applies one rewrite to every endpoint of ${JSON.stringify(name)}; give every mirror of the registry the same rewrite`,
+      });
+    }
+  }
+  for (const url of servers) {
+    problems.push({
+      path: `${first.path}.rewrite`,
+      message: `k3s would also rewrite requests to the server ${JSON.stringify(url)}, which registries.yaml lists after the mirrors; drop the rewrite, or set fallback: false`,
+    });
+  }
+  return { ...first.rewrite };
 }
 
 const NO_PULL_MIRROR =

@@ -14,7 +14,7 @@ import {
   RegistryModel,
   ResolvedTls,
 } from "../model/types";
-import { RenderWarning } from "./types";
+import { RenderWarning, rewriteProblems } from "./types";
 
 /** What {@link renderTalosRegistries} returns. */
 export interface TalosRegistriesResult {
@@ -69,7 +69,7 @@ const API_VERSION = "v1alpha1";
  * @see https://www.talos.dev/v1.10/reference/configuration/v1alpha1/config/#Config.machine.registries
  */
 export function renderTalosRegistries(model: RegistryModel): TalosRegistriesResult {
-  const problems: Problem[] = [];
+  const problems: Problem[] = rewriteProblems(model.registries, "Talos registry config");
   const warnings: RenderWarning[] = [];
   const hosts = new Map<string, HostSettings>();
   const classicMirrors: Record<string, { endpoints: string[]; overridePath?: true; skipFallback?: true }> =

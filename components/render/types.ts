@@ -5,7 +5,8 @@
  */
 import { ConfigError, Problem } from "../model/errors";
 import { hasControlChar } from "../model/grammar";
-import { ResolvedTls } from "../model/types";
+import { keyPath } from "../model/errors";
+import { ResolvedRegistry, ResolvedTls } from "../model/types";
 
 /** One file a renderer produced: where it goes on a node, its content and how it must be protected. */
 export interface RenderedFile {
@@ -118,4 +119,26 @@ export class HostCertDir {
     }
     return files;
   }
+}
+
+/**
+ * One problem per mirror that declares a `rewrite`, for a format that cannot rewrite repository paths (only
+ * k3s/RKE2 `registries.yaml` can). Dropping a rewrite silently would make nodes fetch other repository paths
+ * from the mirror than the declaration says, and so possibly other images: it is an error, not a warning.
+ *
+ * @param format how the message names the format, e.g. `containerd hosts.toml`.
+ * @internal
+ */
+export function rewriteProblems(registries: readonly ResolvedRegistry[], format: string): Problem[] {
+  const problems: Problem[] = [];
+  for (const reg of registries) {
+    reg.mirrors.forEach((m, i) => {
+      if (!m.rewrite) return;
+      problems.push({
+        path: `${keyPath("registries", reg.name)}.mirrors[${i}].rewrite`,
+        message: `${format} cannot rewrite repository paths: nodes would fetch repositories from ${JSON.stringify(m.url)} unchanged, not rewritten; declare rewrites only where every node reads registries.yaml (k3s/RKE2), or lay the mirror out like the upstream (a fixed prefix fits a path endpoint with overridePath)`,
+      });
+    });
+  }
+  return problems;
 }
