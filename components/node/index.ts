@@ -23,6 +23,7 @@ export {
   checkScriptOptions,
   nodeCommand,
   packNodeScript,
+  scriptBody,
   shQuote,
   ScriptOptions,
   SCRIPT_FORMAT,

@@ -16,6 +16,7 @@ import { RuntimeProfile } from "../node/profiles";
 import { ClusterRegistries } from "../resources/clusterRegistries";
 import { ClusterNode, DriftMode, NodeFile } from "../resources/node";
 import { SshConnection, SshProxy } from "../transport/ssh";
+import { REDACTED } from "./render";
 
 /** A bastion as stack config describes it (its key: `proxyPrivateKey`, else the node's). */
 export interface ProxyConfig {
@@ -269,6 +270,14 @@ function checkProxy(problems: Problems, path: string, proxy: unknown): void {
 function shapeOf(config: pulumi.Config, key: string): Record<string, unknown> | undefined {
   const raw = pulumi.runtime.getConfig(`${config.name}:${key}`);
   if (raw === undefined) return undefined;
+  if (raw === REDACTED) {
+    throw new ConfigError([
+      {
+        path: key,
+        message: `is one encrypted value, so registry-setup render cannot see which fields it has: set it field by field (pulumi config set --secret --path '${key}["<name>"].password' …)`,
+      },
+    ]);
+  }
   try {
     const value = JSON.parse(raw) as unknown;
     if (isObject(value)) {

@@ -77,6 +77,8 @@ export function servicesOf(node: NodeRegistries): pulumi.Resource[] {
  * });
  */
 export class NodeRegistries extends pulumi.ComponentResource {
+  /** The node's name. */
+  public readonly node: pulumi.Output<string>;
   /** What the last apply did on the node (every part merged); holds no secret. */
   public readonly summary: pulumi.Output<ApplySummary | undefined>;
   /** Every managed path: kind, mode, part, what a change needs, and its content unless it holds a secret. */
@@ -127,9 +129,15 @@ export class NodeRegistries extends pulumi.ComponentResource {
       opts?.dependsOn,
     );
     if (out.services) SERVICES.set(this, out.services);
+    this.node = pulumi.output(args.node.name);
     this.summary = out.summary;
     this.files = out.files;
     this.warnings = out.warnings;
-    this.registerOutputs({ summary: this.summary, files: this.files, warnings: this.warnings });
+    this.registerOutputs({
+      node: this.node,
+      summary: this.summary,
+      files: this.files,
+      warnings: this.warnings,
+    });
   }
 }
