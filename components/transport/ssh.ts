@@ -9,57 +9,37 @@ import * as pulumi from "@pulumi/pulumi";
 import { nodeCommand } from "../node/script";
 import { Delivered, NodeTransport, ScriptDelivery } from "./types";
 
-/** How to reach a node over SSH (passed to `@pulumi/command`'s connection). */
-export interface SshConnection {
-  /** The node's address (host name or IP). */
+/** A host reached over SSH: a node, or the bastion in front of it (`@pulumi/command`'s connection fields). */
+export interface SshProxy {
+  /** The host's address (host name or IP). */
   host: pulumi.Input<string>;
   /** SSH port. Defaults to 22. */
   port?: pulumi.Input<number>;
-  /** The user to log in as. Defaults to `root`; any other user needs `sudo: true` on the node. */
+  /** The user to log in as. Defaults to `root`; on a node, any other user needs `sudo: true`. */
   user?: pulumi.Input<string>;
   /** The private key (PEM or OpenSSH). Secret. */
   privateKey?: pulumi.Input<string>;
   /** The private key's passphrase. Secret. */
   privateKeyPassword?: pulumi.Input<string>;
-  /** A password, when the node takes no key. Secret. */
+  /** A password, when the host takes no key. Secret. */
   password?: pulumi.Input<string>;
   /** An SSH agent's socket, instead of a key. */
   agentSocketPath?: pulumi.Input<string>;
   /**
-   * The node's public host key (`ssh-ed25519 AAAA…`, from `ssh-keyscan`): the connection fails when the node
-   * presents another one. Without it the host key is not checked at all (and the component warns).
+   * The host's public key (`ssh-ed25519 AAAA…`, from `ssh-keyscan`): the connection fails when the host presents
+   * another one. Without it the host key is not checked at all (and the component warns).
    */
   hostKey?: pulumi.Input<string>;
   /** How many times to retry a failed connection. Defaults to the provider's (10). */
   dialErrorLimit?: pulumi.Input<number>;
   /** Seconds per connection attempt. Defaults to the provider's (15). */
   perDialTimeout?: pulumi.Input<number>;
-  /** A bastion to reach the node through. */
-  proxy?: pulumi.Input<SshProxy>;
 }
 
-/** A bastion host (`@pulumi/command`'s proxy connection). */
-export interface SshProxy {
-  /** The bastion's address. */
-  host: pulumi.Input<string>;
-  /** SSH port. Defaults to 22. */
-  port?: pulumi.Input<number>;
-  /** The user on the bastion. */
-  user?: pulumi.Input<string>;
-  /** The private key for the bastion. Secret. */
-  privateKey?: pulumi.Input<string>;
-  /** The private key's passphrase. Secret. */
-  privateKeyPassword?: pulumi.Input<string>;
-  /** A password for the bastion. Secret. */
-  password?: pulumi.Input<string>;
-  /** An SSH agent's socket. */
-  agentSocketPath?: pulumi.Input<string>;
-  /** The bastion's public host key, pinned. */
-  hostKey?: pulumi.Input<string>;
-  /** How many times to retry a failed connection. */
-  dialErrorLimit?: pulumi.Input<number>;
-  /** Seconds per connection attempt. */
-  perDialTimeout?: pulumi.Input<number>;
+/** How to reach a node over SSH, optionally through a bastion. */
+export interface SshConnection extends SshProxy {
+  /** A bastion to reach the node through. */
+  proxy?: pulumi.Input<SshProxy>;
 }
 
 /** Applies scripts over SSH with `remote.Command`. */

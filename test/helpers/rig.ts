@@ -310,6 +310,23 @@ export function nodeUpperPath(node: RigNode | string, file: string): string {
   return path.join(m[1] === "etc" ? n.upperEtc : n.upperVar, m[2] ?? "");
 }
 
+/** Files (not directories) in a node's overlay upper dirs, with their content: everything the node has changed. */
+export function upperFiles(node: RigNode | string): Record<string, string> {
+  const n = rigNode(node);
+  const out: Record<string, string> = {};
+  const walk = (prefix: string, dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(`${prefix}/${e.name}`, p);
+      else
+        out[`${prefix}/${e.name}`] = e.isFile() ? fs.readFileSync(p, "utf8") : "<whiteout or special file>";
+    }
+  };
+  walk("/etc", n.upperEtc);
+  walk("/var", n.upperVar);
+  return out;
+}
+
 /** Runs `node-containerd ACTION` inside a node (as a node script would, but without SSH). */
 export function nodeContainerd(
   node: RigNode | string,

@@ -19,6 +19,7 @@ import {
   RigNode,
   run,
   sshRun,
+  upperFiles,
 } from "../helpers/rig";
 
 const rig: Rig = loadRig();
@@ -134,22 +135,6 @@ async function writeNodeFile(n: RigNode, file: string, content: string): Promise
     stdin: content,
   });
   if (r.code !== 0) throw new Error(r.stderr);
-}
-
-/** Files (not directories) in a node's overlay upper dirs, with their content: what the node has changed. */
-function upperFiles(n: RigNode): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (prefix: string, dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(`${prefix}/${e.name}`, p);
-      else
-        out[`${prefix}/${e.name}`] = e.isFile() ? fs.readFileSync(p, "utf8") : "<whiteout or special file>";
-    }
-  };
-  walk("/etc", n.upperEtc);
-  walk("/var", n.upperVar);
-  return out;
 }
 
 /** Pull through a node's own containerd over CRI, as kubelet does (no credentials in the request). */

@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { buildNodeScript, nodeCommand, parseSummary, planNode } from "../../components/node";
 import { normalizeRegistries, RegistriesArgs } from "../../components/render";
-import { loadRig, nodeExec, nodeFile, nodeStat, Rig, RunResult, sshRun } from "../helpers/rig";
+import { loadRig, nodeExec, nodeFile, nodeStat, Rig, RunResult, sshRun, upperFiles } from "../helpers/rig";
 
 const rig: Rig = loadRig();
 const n3 = rig.nodes[2];
@@ -79,22 +79,6 @@ async function podmanPull(ref: string, authfile = false): Promise<string> {
   }
 }
 
-/** Files in node3's overlay upper dirs, with content: what the node has changed. */
-function upperFiles(): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (prefix: string, dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(`${prefix}/${e.name}`, p);
-      else
-        out[`${prefix}/${e.name}`] = e.isFile() ? fs.readFileSync(p, "utf8") : "<whiteout or special file>";
-    }
-  };
-  walk("/etc", n3.upperEtc);
-  walk("/var", n3.upperVar);
-  return out;
-}
-
 const reloads = () => (nodeFile(n3, "/run/rig-crio-reloads") ?? "").split("\n").filter(Boolean).length;
 
 // Paths podman/skopeo would write on a host: none of them may appear on this machine.
@@ -117,7 +101,7 @@ describe("the crio profile in place: skopeo and podman on node3 with their defau
 
   beforeAll(() => {
     hostBefore = hostHas();
-    before = upperFiles();
+    before = upperFiles(n3);
     for (const f of DISTRIBUTION) distribution[f] = nodeFile(n3, f);
   });
 
@@ -158,7 +142,7 @@ describe("the crio profile in place: skopeo and podman on node3 with their defau
     expect(nodeFile(n3, DROP_IN)).not.toContain(rig.auth.password);
     // The distribution's files were not touched (not even copied up into the overlay).
     for (const f of DISTRIBUTION) expect(nodeFile(n3, f)).toBe(distribution[f]);
-    const added = Object.keys(upperFiles()).filter((f) => !(f in before));
+    const added = Object.keys(upperFiles(n3)).filter((f) => !(f in before));
     expect(added.filter((f) => !f.startsWith("/var/lib/pulumi-registries/"))).toEqual([
       `/etc/containers/certs.d/${TLS}/ca.crt`,
       DROP_IN,
@@ -219,7 +203,7 @@ describe("the crio profile in place: skopeo and podman on node3 with their defau
       true,
     );
     await nodeExec(n3, ["rm", "-rf", "/var/lib/containers", "/tmp/crio-oci"]);
-    const after = upperFiles();
+    const after = upperFiles(n3);
     expect(after).toEqual(before);
     expect(hostHas()).toEqual(hostBefore);
   });

@@ -7,7 +7,6 @@
  * (Docker Hub is unreachable from the node: nothing else could have served it).
  */
 import * as fs from "fs";
-import * as path from "path";
 import { buildNodeScript, nodeCommand, parseSummary, planNode } from "../../components/node";
 import {
   dockerDaemonEntries,
@@ -15,7 +14,17 @@ import {
   normalizeRegistries,
   RegistriesArgs,
 } from "../../components/render";
-import { loadRig, nodeDockerd, nodeExec, nodeFile, nodeStat, Rig, RunResult, sshRun } from "../helpers/rig";
+import {
+  loadRig,
+  nodeDockerd,
+  nodeExec,
+  nodeFile,
+  nodeStat,
+  Rig,
+  RunResult,
+  sshRun,
+  upperFiles,
+} from "../helpers/rig";
 
 const rig: Rig = loadRig();
 const n2 = rig.nodes[1];
@@ -95,22 +104,6 @@ const pidOf = () => fs.readFileSync(n2.dockerdPidFile, "utf8").trim();
 const logSize = () => fs.statSync(n2.dockerdLog).size;
 const logSince = (offset: number) => fs.readFileSync(n2.dockerdLog, "utf8").slice(offset);
 
-/** Files in node2's overlay upper dirs, with content: what the node has changed. */
-function upperFiles(): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (prefix: string, dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(`${prefix}/${e.name}`, p);
-      else
-        out[`${prefix}/${e.name}`] = e.isFile() ? fs.readFileSync(p, "utf8") : "<whiteout or special file>";
-    }
-  };
-  walk("/etc", n2.upperEtc);
-  walk("/var", n2.upperVar);
-  return out;
-}
-
 // Paths a Docker engine (or its CLI) would write on a host: none of them may appear on this machine.
 const HOST_PATHS = ["/var/lib/docker", "/root/.docker", "/run/containerd/containerd.sock"];
 const hostHas = () => [
@@ -143,7 +136,7 @@ describe("the docker profile on a real dockerd 20.10 (node2)", () => {
     expect({ code: start.code, stderr: start.stderr }).toEqual({ code: 0, stderr: "" });
     state.pid = pidOf();
     // dockerd 20.10 writes its identity key to /etc/docker/key.json on first start: part of the node as it was.
-    before = upperFiles();
+    before = upperFiles(n2);
     expect(Object.keys(before)).toContain("/etc/docker/key.json");
   });
 
@@ -252,7 +245,7 @@ describe("the docker profile on a real dockerd 20.10 (node2)", () => {
     expect(nodeFile(n2, DAEMON_JSON)).toBe(ORIGINAL);
     expect(nodeStat(n2, "/etc/docker/certs.d")).toBeUndefined();
     expect(nodeStat(n2, "/var/lib/pulumi-registries")).toBeUndefined();
-    expect(upperFiles()).toEqual(before);
+    expect(upperFiles(n2)).toEqual(before);
     const restart = await nodeDockerd(n2, "restart");
     expect({ code: restart.code, stderr: restart.stderr }).toEqual({ code: 0, stderr: "" });
     expect(pidOf()).not.toBe(state.pid);
