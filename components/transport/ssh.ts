@@ -7,7 +7,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { nodeCommand } from "../node/script";
-import { Delivered, NodeTransport, ScriptDelivery } from "./types";
+import { Delivered, FileStaging, FileTransport, NodeTransport, ScriptDelivery } from "./types";
 
 /** How to reach a node over SSH (passed to `@pulumi/command`'s connection). */
 export interface SshConnection {
@@ -62,8 +62,8 @@ export interface SshProxy {
   perDialTimeout?: pulumi.Input<number>;
 }
 
-/** Applies scripts over SSH with `remote.Command`. */
-export class SshTransport implements NodeTransport {
+/** Applies scripts over SSH with `remote.Command` and copies files with `remote.CopyToRemote` (SFTP). */
+export class SshTransport implements NodeTransport, FileTransport {
   /** @param connection how to reach the node. */
   constructor(private readonly connection: pulumi.Input<SshConnection>) {}
 
@@ -88,5 +88,21 @@ export class SshTransport implements NodeTransport {
       { ...opts, deleteBeforeReplace: true },
     );
     return { resource, stdout: resource.stdout };
+  }
+
+  /** @inheritdoc */
+  copy(staging: FileStaging, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+    // A FileAsset: Pulumi's state keeps the path and the content's hash, never the content (a stdin would be
+    // stored whole). The provider copies over SFTP as the connection user, again only when the hash or the remote
+    // path changed, and never deletes the remote file.
+    return new command.remote.CopyToRemote(
+      staging.name,
+      {
+        connection: this.connection as pulumi.Input<command.types.input.remote.ConnectionArgs>,
+        source: new pulumi.asset.FileAsset(staging.source),
+        remotePath: staging.remotePath,
+      },
+      opts,
+    );
   }
 }
