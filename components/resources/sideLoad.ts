@@ -194,7 +194,8 @@ export class SideLoad extends pulumi.ComponentResource {
     if (typeof owner !== "string" || !OWNER_RE.test(owner)) {
       problems.add("owner", `${show(owner)} must match ${OWNER_RE} (it names directories on the node)`);
     }
-    const settings = checkSettings(problems, { owner });
+    // A bad owner is reported once, here (not again for every node).
+    const settings = checkSettings(problems, { owner: OWNER_RE.test(String(owner)) ? owner : undefined });
     const nodes = Array.isArray(args.nodes) ? args.nodes : [];
     if (nodes.length === 0) problems.add("nodes", "must list at least one node");
     const tools = new Map<string, ImportTool>();

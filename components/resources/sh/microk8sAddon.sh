@@ -115,7 +115,7 @@ a_apply() {
   a_name_ok "$a_volume" || s_die 70 "$A_NAME: the claim registry-claim names no volume"
   a_value pv "$a_volume" '{.spec.persistentVolumeReclaimPolicy}'
   a_policy=$A_V
-  a_name_ok "$a_policy" || a_policy=unknown
+  case $a_policy in Delete | Retain | Recycle) ;; *) a_policy=unknown ;; esac
   s_say "ready: Deployment $NS/registry, claim registry-claim $a_size Bound to volume $a_volume (reclaim policy $a_policy)"
   a_summary "$a_action" "$a_volume" "$a_policy"
 }
