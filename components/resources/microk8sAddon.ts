@@ -12,7 +12,7 @@ import { checkNode, checkSettings, ClusterNode } from "./node";
 import { throwProblems, warnWithoutHostKey } from "./problems";
 import { componentScript, shSettings } from "./scripts";
 
-/** Arguments of {@link MicroK8sRegistryAddon}. */
+/** Arguments of `MicroK8sRegistryAddon`. */
 export interface MicroK8sRegistryAddonArgs {
   /**
    * The MicroK8s node that enables the addon: a control-plane node (a node that joined as a worker refuses `microk8s
@@ -48,7 +48,7 @@ export interface MicroK8sAddonHooks {
   /** How long to wait for the registry to be ready, in seconds. Defaults to 300. */
   timeoutSeconds?: number;
 }
-/** Where {@link MicroK8sAddonHooks} travel (a symbol key: the schema never sees it). */
+/** Where `MicroK8sAddonHooks` travel (a symbol key: the schema never sees it). */
 export const MICROK8S_ADDON_HOOKS = Symbol.for("registry-setup:microk8s-addon-hooks");
 
 /** The addon's node port (fixed in its manifest). */

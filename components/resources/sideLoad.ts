@@ -18,7 +18,7 @@ import { ArchiveImage, ImageArchive, ImageArchiveError, readImageArchive, sha256
 import { throwProblems, warnWithoutHostKey } from "./problems";
 import { componentScript, shSettings } from "./scripts";
 
-/** Arguments of {@link SideLoad}. */
+/** Arguments of `SideLoad`. */
 export interface SideLoadComponentArgs {
   /** The nodes that get every image (at least one); names must be unique. */
   nodes: ClusterNode[];
@@ -158,7 +158,7 @@ export function sideLoadScript(o: {
 /**
  * Image tarballs side-loaded onto nodes: per node and tarball, a `remote.CopyToRemote` puts the file in the node's
  * staging directory (over SFTP, as the connection user: a tarball never travels on a command's stdin, which Pulumi
- * stores), then a `remote.Command` imports it with the node's own tool (see {@link importTool}), only when the
+ * stores), then a `remote.Command` imports it with the node's own tool (see `importTool`), only when the
  * tarball's SHA-256 is not the one recorded on the node for it. The node checks the staged file's SHA-256 before
  * importing (a copy can be left partial) and that every image is there afterwards.
  *
