@@ -19,6 +19,7 @@ import { rigScratch } from "../helpers/consumers";
 import {
   criStatus,
   loadRig,
+  nodeDockerd,
   nodeExec,
   nodeFile,
   nodeStat,
@@ -237,5 +238,68 @@ describe("SideLoad on three real nodes", () => {
       expect(have[APP]).toBe(rig.images.ns.digest);
       expect(have[TOOLS]).toBeDefined();
     }
+  });
+});
+
+describe("SideLoad into a Docker engine (Debian's dockerd 20.10 in node2): docker load, checked by image ID", () => {
+  const n2 = rig.nodes[1];
+  const stack = new SimulatedStack();
+  const dockerProgram = () =>
+    new SideLoad("dl", {
+      owner: "dockertest",
+      nodes: [
+        {
+          name: n2.name,
+          connection: {
+            host: n2.ip,
+            port: n2.port,
+            user: "root",
+            privateKey: rig.ssh.privateKey,
+            hostKey: n2.hostKey,
+          },
+          profiles: [{ kind: "docker" as const }],
+        },
+      ],
+      images: [{ path: tools, format: "docker-archive" }],
+    });
+  const docker = (args: string[]) =>
+    nodeExec(n2, [
+      "env",
+      "-i",
+      "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+      "DOCKER_CONFIG=/run/sideload-docker-cli",
+      "/usr/bin/docker",
+      ...args,
+    ]);
+
+  beforeAll(async () => {
+    const start = await nodeDockerd(n2, "start");
+    if (start.code !== 0) throw new Error(start.stderr);
+  });
+  afterAll(async () => {
+    await docker(["image", "rm", "rig/tools:v1"]);
+    await nodeDockerd(n2, "stop");
+    await nodeExec(n2, ["rm", "-rf", "/etc/docker/key.json", "/run/sideload-docker-cli"]);
+  });
+
+  test("loaded once, proven by its image ID (the config digest); the same tarball again loads nothing; destroy", async () => {
+    const result = await stack.up(await declareResources(dockerProgram));
+    const r = ok(result.get("dl-node2-tools.tar-import"));
+    expect(r.stderr).toContain("Loaded image: rig/tools:v1");
+    expect(parseSideLoadSummary(r.stdout)).toMatchObject({ imported: true, refs: [TOOLS] });
+    const id = await docker(["image", "inspect", "--format", "{{.Id}}", TOOLS]);
+    expect(id.stdout.trim()).toBe(rig.images.alt.configDigest);
+    // Run again with the same tarball: checked with docker image inspect, nothing loaded.
+    const state = stack.commands.get("dl-node2-tools.tar-import")!.state!;
+    const again = ok(await sshRun(n2, state.update!, state.stdin));
+    expect(parseSideLoadSummary(again.stdout)).toMatchObject({ action: "unchanged", imported: false });
+    expect(again.stderr).not.toContain("Loaded image");
+    const gone = await stack.destroy();
+    for (const [name, g] of gone)
+      if (g !== "absent") expect([name, (g as RunResult).code]).toEqual([name, 0]);
+    expect(nodeStat(n2, "/var/lib/pulumi-registries")).toBeUndefined();
+    expect((await docker(["image", "inspect", "--format", "{{.Id}}", TOOLS])).stdout.trim()).toBe(
+      rig.images.alt.configDigest,
+    );
   });
 });
