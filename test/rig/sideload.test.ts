@@ -47,11 +47,12 @@ async function archive(layout: string, kind: string, file: string, name: string)
   if (r.code !== 0) throw new Error(`skopeo copy to ${file} failed: ${r.stderr}`);
 }
 
-function program() {
+function program(more: { dialErrorLimit?: number } = {}) {
   return new SideLoad("sl", {
     nodes: rig.nodes.map((n) => ({
       name: n.name,
       connection: {
+        ...more,
         host: n.ip,
         port: n.port,
         user: "root",
@@ -164,18 +165,26 @@ describe("SideLoad on three real nodes", () => {
     for (const n of rig.nodes) expect(await ctrCalls(n)).toEqual([]);
   });
 
-  test("the import run again with the same tarball (e.g. a new connection): it checks, and imports nothing", async () => {
-    const [n1] = rig.nodes;
-    const state = stack.commands.get("sl-node1-app.tar-import")!.state!;
-    const r = ok(await sshRun(n1, state.update!, state.stdin));
-    expect(parseSideLoadSummary(r.stdout)).toMatchObject({
-      action: "unchanged",
-      imported: false,
-      refs: [APP],
-    });
-    const calls = await ctrCalls(n1);
-    expect(calls.length).toBeGreaterThan(0); // it listed the images…
-    expect(imports(calls)).toEqual([]); // …and imported nothing
+  test("a new connection setting: the copies copy nothing, the imports run, check, and import nothing", async () => {
+    const result = await stack.up(await declareResources(() => program({ dialErrorLimit: 3 })));
+    for (const n of rig.nodes) {
+      for (const key of ["app.tar", "tools.tar"]) {
+        // CopyToRemote's update copies only when the file's hash or the remote path changed.
+        expect(result.get(`sl-${n.name}-${key}-copy`)).toBe("unchanged");
+        expect(stack.copies.get(`sl-${n.name}-${key}-copy`)!.sessions).toBe(1);
+        expect(stack.copies.get(`sl-${n.name}-${key}-copy`)!.state!.connection).toMatchObject({
+          dialErrorLimit: 3,
+        });
+        const run = ok(result.get(`sl-${n.name}-${key}-import`));
+        expect(parseSideLoadSummary(run.stdout)).toMatchObject({ action: "unchanged", imported: false });
+      }
+      const calls = await ctrCalls(n);
+      expect(calls.length).toBeGreaterThan(0); // it listed the images…
+      expect(imports(calls)).toEqual([]); // …and imported nothing
+    }
+    // Back to the first connection (the imports run once more, again importing nothing).
+    await stack.up(await declareResources(() => program()));
+    for (const n of rig.nodes) expect(imports(await ctrCalls(n))).toEqual([]);
   });
 
   test("an image removed from the node: the next run of the same tarball imports it again", async () => {
