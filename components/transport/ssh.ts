@@ -7,7 +7,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { nodeCommand } from "../node/script";
-import { Delivered, NodeTransport, ScriptDelivery } from "./types";
+import { Delivered, FileStaging, FileTransport, NodeTransport, ScriptDelivery } from "./types";
 
 /** A host reached over SSH: a node, or the bastion in front of it (`@pulumi/command`'s connection fields). */
 export interface SshProxy {
@@ -42,8 +42,8 @@ export interface SshConnection extends SshProxy {
   proxy?: pulumi.Input<SshProxy>;
 }
 
-/** Applies scripts over SSH with `remote.Command`. */
-export class SshTransport implements NodeTransport {
+/** Applies scripts over SSH with `remote.Command` and copies files with `remote.CopyToRemote` (SFTP). */
+export class SshTransport implements NodeTransport, FileTransport {
   /** @param connection how to reach the node. */
   constructor(private readonly connection: pulumi.Input<SshConnection>) {}
 
@@ -68,5 +68,21 @@ export class SshTransport implements NodeTransport {
       { ...opts, deleteBeforeReplace: true },
     );
     return { resource, stdout: resource.stdout };
+  }
+
+  /** @inheritdoc */
+  copy(staging: FileStaging, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+    // A FileAsset: Pulumi's state keeps the path and the content's hash, never the content (a stdin would be
+    // stored whole). The provider copies over SFTP as the connection user, again only when the hash or the remote
+    // path changed, and never deletes the remote file.
+    return new command.remote.CopyToRemote(
+      staging.name,
+      {
+        connection: this.connection as pulumi.Input<command.types.input.remote.ConnectionArgs>,
+        source: new pulumi.asset.FileAsset(staging.source),
+        remotePath: staging.remotePath,
+      },
+      opts,
+    );
   }
 }

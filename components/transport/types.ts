@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 export interface ScriptDelivery {
   /** The name of the child resource that delivers it. Never change it: a new name is a new resource. */
   readonly name: string;
-  /** The packed node script (see `packNodeScript`); secret whenever it holds a credential. */
+  /** The node script (`packNodeScript`'s, or a component's own); secret whenever it holds a credential. */
   readonly script: pulumi.Output<string>;
   /** Run the script through `sudo -n` (the connection user is not root). */
   readonly sudo: boolean;
@@ -39,4 +39,28 @@ export interface NodeTransport {
    * @param opts resource options for the delivering resource (its parent, the rollout's `dependsOn`).
    */
   deliver(delivery: ScriptDelivery, opts: pulumi.CustomResourceOptions): Delivered;
+}
+
+/** One local file to put on a node before a script uses it (an image tarball to side-load). */
+export interface FileStaging {
+  /** The name of the child resource that copies it. Never change it: a new name is a new resource. */
+  readonly name: string;
+  /** Path of the file on the machine that runs Pulumi. Its content never travels through a command's stdin. */
+  readonly source: string;
+  /**
+   * Absolute path on the node, in a directory the connection user can write (the copy runs as that user, without
+   * sudo). Parent directories are created.
+   */
+  readonly remotePath: string;
+}
+
+/** Copies files to nodes. */
+export interface FileTransport {
+  /**
+   * Register what copies `staging.source` to `staging.remotePath` on create, and again whenever the file's content
+   * or the remote path changes. Nothing is removed on delete: the script that uses the file cleans up.
+   *
+   * @param opts resource options for the copying resource.
+   */
+  copy(staging: FileStaging, opts: pulumi.CustomResourceOptions): pulumi.CustomResource;
 }
