@@ -9,10 +9,24 @@
  */
 export { NodeRegistries, NodeRegistriesArgs } from "./resources/nodeRegistries";
 export { ClusterRegistries, ClusterRegistriesArgs } from "./resources/clusterRegistries";
+export {
+  ImagePullPolicy,
+  NodeClass,
+  NodeClassRegistries,
+  NodeClassRegistriesArgs,
+} from "./resources/nodeClassRegistries";
 export { ClusterNode, DriftMode, NodeFile, NodeWarning } from "./resources/node";
 export { Credentials, Mirror, Registry, RegistriesInput, Tls } from "./inputs/types";
 export { SshConnection, SshProxy } from "./transport/ssh";
-export { NodeTransport, ScriptDelivery, Delivered } from "./transport/types";
+export {
+  NodeTransport,
+  ScriptDelivery,
+  Delivered,
+  NodeClassTransport,
+  ClassDelivery,
+  ClassPartDelivery,
+  ClassDelivered,
+} from "./transport/types";
 export { CredentialsPlacement, NodeRole, ProfileKind, RuntimeProfile } from "./node/profiles/types";
 export { ApplySummary, ScriptMode } from "./node/summary";
 export { Capability } from "./model/types";

@@ -1,7 +1,7 @@
 /**
  * The transport seam: how a node script reaches a node. The pure layers decide *what* a node gets (the plan and
- * its script); a transport decides *how it gets there* (SSH today: one `remote.Command` per script; a DaemonSet
- * later). Components talk to this interface only.
+ * its script); a transport decides *how it gets there*: `NodeTransport` per node (SSH: one `remote.Command` per
+ * script), `NodeClassTransport` per node class (a DaemonSet per part). Components talk to these interfaces only.
  *
  * @module
  */

@@ -50,7 +50,7 @@ test("the plugin directory is a Pulumi component package: PulumiPlugin.yaml, its
     getPulumiComponents(plugin)
       .map((c) => c.name)
       .sort(),
-  ).toEqual(["ClusterRegistries", "NodeRegistries"]);
+  ).toEqual(["ClusterRegistries", "NodeClassRegistries", "NodeRegistries"]);
 });
 
 test("the schema, golden: every component, input, output and type", () => {
@@ -60,9 +60,10 @@ test("the schema, golden: every component, input, output and type", () => {
 test("tokens are registry-setup:index:<Name> and match the classes' own type tokens", () => {
   expect(Object.keys(schema.resources).sort()).toEqual([
     "registry-setup:index:ClusterRegistries",
+    "registry-setup:index:NodeClassRegistries",
     "registry-setup:index:NodeRegistries",
   ]);
-  for (const source of ["nodeRegistries", "clusterRegistries"]) {
+  for (const source of ["nodeRegistries", "clusterRegistries", "nodeClassRegistries"]) {
     const code = fs.readFileSync(
       path.join(__dirname, "..", "..", "components", "resources", `${source}.ts`),
       "utf8",
