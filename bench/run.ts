@@ -16,6 +16,7 @@ import { ClusterRegistries } from "../components";
 import { buildNodeScript, parseSummary, planNode } from "../components/node";
 import { normalizeRegistries, RegistriesArgs } from "../components/render";
 import { declare, SimulatedStack } from "../test/helpers/commandHarness";
+import { main as daemonsetFigures } from "./daemonset";
 import { loadRig, RigNode, sshRun } from "../test/helpers/rig";
 
 const RIG_SH = path.join(__dirname, "..", "test", "rig", "rig.sh");
@@ -182,7 +183,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+main()
+  // The DaemonSet transport's figures need no rig (mocks, in child processes).
+  .then(() => daemonsetFigures())
+  .catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
