@@ -304,6 +304,43 @@ describe("NodeClassRegistries: the same script as the SSH transport", () => {
   });
 });
 
+describe("NodeClassRegistries inside a parent (one declaration for SSH nodes and node classes)", () => {
+  test("a parent hands over its prepared declaration and the property path of the classes", async () => {
+    const { PREPARED } = await import("../../components/resources/nodeRegistries");
+    const { prepareDeclaration } = await import("../../components/inputs/declaration");
+    const parent = new pulumi.ComponentResource("test:index:Parent", unique("parent"));
+    const { prepared } = prepareDeclaration(DECL, parent);
+    const name = unique("child");
+    const c = new NodeClassRegistries(
+      name,
+      Object.assign(
+        { registries: {}, classes: [workers()] },
+        { [PREPARED]: { prepared, path: "nodeClasses" } },
+      ),
+      { parent },
+    );
+    // The declaration handed over is the one planned (the registries argument is not read again).
+    expect(Object.keys(await promiseOf(c.files))).toEqual(["workers"]);
+    expect((await promiseOf(c.files)).workers.map((f) => f.path)).toContain(
+      "/etc/containerd/certs.d/docker.io/hosts.toml",
+    );
+    let message = "";
+    try {
+      new NodeClassRegistries(
+        unique("child"),
+        Object.assign(
+          { registries: {}, classes: [workers({ name: "Bad" })] },
+          { [PREPARED]: { prepared, path: "nodeClasses" } },
+        ),
+        { parent },
+      );
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('nodeClasses[0].name: "Bad"');
+  });
+});
+
 describe("NodeClassRegistries: argument problems, all at once, before anything is registered", () => {
   const bad = (args: Partial<NodeClassRegistriesArgs>) => {
     const name = unique("bad");
