@@ -19,6 +19,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DAEMONSET_SCRIPT } from "../kubectl/daemonSetScript.bundle";
 import { KubeObject } from "../kubernetes/objects";
+import { PAYLOAD_ANNOTATION_PREFIX } from "../kubernetes/nodeAgent";
 import {
   applyDaemonSet,
   checkDaemonSet,
@@ -91,18 +92,22 @@ export class DaemonSetTransport implements NodeClassTransport {
   deliverClass(d: ClassDelivery, opts: pulumi.CustomResourceOptions): ClassDelivered {
     const spec = this.spec(d);
     const resources: pulumi.Resource[] = [];
-    const refs: pulumi.Output<PayloadRef>[] = [];
+    const refs: PayloadRef[] = [];
+    const revisions = new Map<string, pulumi.Output<string>>();
     const daemonSets: string[] = [];
     for (const part of d.parts) {
       const payload = this.payload(d.name, spec, part, opts);
       resources.push(payload);
-      const ref = pulumi
-        .output(payload.metadata)
-        .apply((m) => ({ part: part.part, name: m.name, secret: part.secret, revision: m.uid }));
+      const ref: PayloadRef = {
+        part: part.part,
+        name: nodeClassObjectName(spec.owner, spec.className, part.part),
+        secret: part.secret,
+        revision: "",
+      };
       refs.push(ref);
+      revisions.set(part.part, payload.metadata.uid);
 
       // Child names must never change once released: a new name is a new resource (gives back, then applies again).
-      const dsName = nodeClassObjectName(spec.owner, spec.className, part.part);
       const giveBack = new command.local.Command(
         `${d.name}-${part.part}-give-back`,
         {
@@ -111,7 +116,7 @@ export class DaemonSetTransport implements NodeClassTransport {
           stdin: DAEMONSET_SCRIPT,
           environment: {
             REGISTRY_SETUP_NAMESPACE: spec.namespace,
-            REGISTRY_SETUP_DAEMONSETS: JSON.stringify([dsName]),
+            REGISTRY_SETUP_DAEMONSETS: JSON.stringify([ref.name]),
             REGISTRY_SETUP_WAIT_SECONDS: String(this.settings.giveBackTimeoutSeconds),
             ...(this.settings.kubeconfig ? { REGISTRY_SETUP_KUBECONFIG: this.settings.kubeconfig } : {}),
             ...(this.settings.kubeContext ? { REGISTRY_SETUP_CONTEXT: this.settings.kubeContext } : {}),
@@ -124,25 +129,19 @@ export class DaemonSetTransport implements NodeClassTransport {
       );
       resources.push(giveBack);
 
-      const object = ref.apply((r) => applyDaemonSet(spec, r));
       const ds = new k8s.apps.v1.DaemonSet(
         `${d.name}-${part.part}`,
-        daemonSetArgs(
-          applyDaemonSet(spec, { part: part.part, name: "", secret: part.secret, revision: "" }),
-          object,
-        ),
+        daemonSetArgs(applyDaemonSet(spec, ref), revisions),
         // Pulumi only forgets it on delete: the give-back command gives every node back, then deletes it.
         { ...opts, dependsOn: [giveBack], retainOnDelete: true },
       );
       resources.push(ds);
-      daemonSets.push(`${spec.namespace}/${dsName}`);
+      daemonSets.push(`${spec.namespace}/${ref.name}`);
     }
-    if (spec.checkSeconds > 0 && d.parts.length > 0) {
-      const object = pulumi.all(refs).apply((r) => checkDaemonSet(spec, r));
-      const placeholders = d.parts.map((p) => ({ part: p.part, name: "", secret: p.secret, revision: "" }));
+    if (spec.checkSeconds > 0 && refs.length > 0) {
       const check = new k8s.apps.v1.DaemonSet(
         `${d.name}-check`,
-        daemonSetArgs(checkDaemonSet(spec, placeholders), object),
+        daemonSetArgs(checkDaemonSet(spec, refs), revisions),
         opts,
       );
       resources.push(check);
@@ -187,10 +186,26 @@ export class DaemonSetTransport implements NodeClassTransport {
   }
 }
 
-/** A DaemonSet's arguments: metadata known now, the spec once the payloads' identities are known. */
-function daemonSetArgs(known: KubeObject, object: pulumi.Output<KubeObject>): k8s.apps.v1.DaemonSetArgs {
+/**
+ * A DaemonSet's arguments: everything known now but the payloads' identities in the Pod template's annotations, so
+ * that a preview sees exactly what changes (a spec that were unknown as a whole would hide the selector too).
+ */
+function daemonSetArgs(
+  object: KubeObject,
+  revisions: ReadonlyMap<string, pulumi.Output<string>>,
+): k8s.apps.v1.DaemonSetArgs {
+  // A deep copy whose annotations can hold Outputs (through JSON: plain data, and arrays of this realm, which
+  // Pulumi's serializer recognises; structuredClone's come from the host realm under jest).
+  const spec = JSON.parse(JSON.stringify(object.spec)) as {
+    template: { metadata: { annotations: Record<string, unknown> } };
+  };
+  const annotations = spec.template.metadata.annotations;
+  for (const [part, uid] of revisions) {
+    const key = `${PAYLOAD_ANNOTATION_PREFIX}${part}`;
+    if (key in annotations) annotations[key] = uid;
+  }
   return {
-    metadata: known.metadata as k8s.types.input.meta.v1.ObjectMeta,
-    spec: object.apply((o) => o.spec as k8s.types.input.apps.v1.DaemonSetSpec),
+    metadata: object.metadata as k8s.types.input.meta.v1.ObjectMeta,
+    spec: spec as unknown as k8s.types.input.apps.v1.DaemonSetSpec,
   };
 }

@@ -82,11 +82,11 @@ function deep(v: unknown): unknown {
 }
 
 let seq = 0;
-async function declared(regs: RegistriesInput): Promise<Declared> {
+async function declared(regs: RegistriesInput, profiles = PROFILES): Promise<Declared> {
   const name = `ds${++seq}`;
   const args: NodeClassRegistriesArgs = {
     registries: regs,
-    classes: [{ name: "rig", nodeSelector: { "registry-setup.test/rig": "true" }, profiles: PROFILES }],
+    classes: [{ name: "rig", nodeSelector: { "registry-setup.test/rig": "true" }, profiles }],
     driftCheckSeconds: 1,
     giveBackTimeoutSeconds: 5,
   };
@@ -150,13 +150,13 @@ async function sampleArgv<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Run a part's apply container on a node, as its Pod would; fails the test unless it exits 0. */
-async function applyPod(
+/** Run a part's apply container on a node, as its Pod would. */
+async function applyContainer(
   n: RigNode,
   d: Declared,
   part: "files" | "services",
   mode?: "destroy",
-): Promise<ApplySummary> {
+): Promise<ContainerRun> {
   const r = await runContainer({
     node: n,
     template: template(d.daemonSets[part], mode),
@@ -165,6 +165,17 @@ async function applyPod(
     env: { P_TARGET_PID: sshdPid(n) },
   });
   outputs.push(r.stdout, r.stderr, r.terminationMessage);
+  return r;
+}
+
+/** Run a part's apply container on a node, as its Pod would; fails the test unless it exits 0. */
+async function applyPod(
+  n: RigNode,
+  d: Declared,
+  part: "files" | "services",
+  mode?: "destroy",
+): Promise<ApplySummary> {
+  const r = await applyContainer(n, d, part, mode);
   expect({ node: n.name, part, code: r.code, stderr: r.stderr }).toEqual({
     node: n.name,
     part,
@@ -365,11 +376,11 @@ describe("NodeClassRegistries' Pods on two real nodes (kubelet stand-in)", () =>
         profiles: [
           {
             kind: "docker",
-            // Holds the node's lock for 2 s while it "reloads", and says when it started and ended.
+            // Holds the node's lock for 1 s while it "reloads", and says when it started and ended.
             reload: [
               "sh",
               "-c",
-              `echo "start $(date +%s.%N)" >>${SSH_TRACE}; sleep 2; echo "end $(date +%s.%N)" >>${SSH_TRACE}`,
+              `echo "start $(date +%s.%N)" >>${SSH_TRACE}; sleep 1; echo "end $(date +%s.%N)" >>${SSH_TRACE}`,
             ],
           },
         ],
@@ -532,6 +543,30 @@ describe("NodeClassRegistries' Pods on two real nodes (kubelet stand-in)", () =>
       expect(stopped.code).toBe(0); // TERM: it stops at once
       expect(stopped.stdout).toContain('"drift":["/etc/containerd/certs.d/docker.io/hosts.toml"]');
     }
+  });
+
+  test("a failed apply exits non-zero (the Pod is not Ready: the rollout stops there); the node keeps its files", async () => {
+    const failingRestart = [
+      "sh",
+      "-c",
+      "echo 'containerd.service: start request repeated too quickly' >&2; exit 1",
+    ];
+    const d = await declared(registries("alt", WRONG), [
+      { kind: "containerd", restart: failingRestart },
+      { kind: "kubelet" },
+    ]);
+    const config = nodeFile(n1, "/etc/containerd/config.toml");
+    const pid = containerdPid(n1);
+    const r = await applyContainer(n1, d, "services");
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain("a service action failed; restoring the previous files");
+    expect(r.stderr).toContain("start request repeated too quickly");
+    // No message: kubelet shows the end of the log instead (FallbackToLogsOnError), where the error is.
+    expect(r.terminationMessage).toBe("");
+    expect(parseSummary(r.stdout)).toMatchObject({ rolledBack: true });
+    expect(nodeFile(n1, "/etc/containerd/config.toml")).toBe(config);
+    expect(containerdPid(n1)).toBe(pid);
+    expect(await nodePull(n1, `${TLS}/rig/hello:v1`)).toBe(rig.images.tls.configDigest);
   });
 
   test("give-back: every node up is given back; a node that is down is named, and given back when it returns", async () => {
