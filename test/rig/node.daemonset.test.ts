@@ -403,7 +403,15 @@ describe("NodeClassRegistries' Pods on two real nodes (kubelet stand-in)", () =>
     before = Object.fromEntries([n1, n2].map((n) => [n.name, upperFiles(n)]));
   });
 
+  let givenBack = false;
   afterAll(async () => {
+    // A test that failed halfway must not leave the nodes changed for the rig's other test files.
+    if (!givenBack && last) {
+      await sshRun(n1, nodeCommand("destroy"), sshSide(), { timeoutMs: 60_000 });
+      for (const n of [n1, n2]) {
+        for (const part of ["files", "services"] as const) await applyContainer(n, last, part, "destroy");
+      }
+    }
     for (const n of [n1, n2]) await nodeExec(n, ["rm", "-rf", "/run/containerd", SSH_TRACE]);
   });
 
@@ -613,6 +621,7 @@ describe("NodeClassRegistries' Pods on two real nodes (kubelet stand-in)", () =>
       for (const r of second) expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
       expect(JSON.parse(fs.readFileSync(state, "utf8")).daemonSets).toEqual({});
       expect(upperFiles(n2)).toEqual(before[n2.name]);
+      givenBack = true;
       expect(cluster.runs.map((r) => parseSummary(r.stdout)!.mode)).toEqual([
         "destroy",
         "destroy",
