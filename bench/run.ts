@@ -20,6 +20,7 @@ import { planNode, planParts, packNodeScript, scriptBody } from "../components/n
 import { normalizeRegistries } from "../components/render";
 import { declare, SimulatedStack } from "../test/helpers/commandHarness";
 import { loadRig, Rig, RigNode, sshRun } from "../test/helpers/rig";
+import { main as daemonsetFigures } from "./daemonset";
 import { benchDeclaration } from "./declaration";
 
 const REPO = path.join(__dirname, "..");
@@ -233,7 +234,10 @@ function builds(): void {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+main()
+  // The DaemonSet transport's figures need no rig (mocks, in child processes).
+  .then(() => daemonsetFigures())
+  .catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });

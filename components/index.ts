@@ -9,13 +9,29 @@
  */
 export { NodeRegistries, NodeRegistriesArgs } from "./resources/nodeRegistries";
 export { ClusterRegistries, ClusterRegistriesArgs } from "./resources/clusterRegistries";
+export {
+  ImagePullPolicy,
+  NodeClass,
+  NodeClassRegistries,
+  NodeClassRegistriesArgs,
+} from "./resources/nodeClassRegistries";
 export { ClusterNode, DriftMode, NodeFile, NodeWarning } from "./resources/node";
 export { MicroK8sRegistryAddon, MicroK8sRegistryAddonArgs } from "./resources/microk8sAddon";
 export { SideLoad, SideLoadComponentArgs } from "./resources/sideLoad";
 export { ImageArchiveFormat, SideLoadArgs } from "./model/cluster";
 export { Credentials, Mirror, Registry, RegistriesInput, Tls } from "./inputs/types";
 export { SshConnection, SshProxy } from "./transport/ssh";
-export { NodeTransport, ScriptDelivery, Delivered, FileStaging, FileTransport } from "./transport/types";
+export {
+  NodeTransport,
+  ScriptDelivery,
+  Delivered,
+  FileStaging,
+  FileTransport,
+  NodeClassTransport,
+  ClassDelivery,
+  ClassPartDelivery,
+  ClassDelivered,
+} from "./transport/types";
 export { CredentialsPlacement, NodeRole, ProfileKind, RuntimeProfile } from "./node/profiles/types";
 export { ApplySummary, ScriptMode } from "./node/summary";
 export { Capability } from "./model/types";

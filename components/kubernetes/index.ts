@@ -1,6 +1,7 @@
 /**
  * The Kubernetes objects of a cluster's registry setup, as plain objects (no Pulumi): the in-cluster registry and
- * caches, pull Secrets, the KEP-1755 ConfigMap, and the ServiceAccount `imagePullSecrets` algebra. Import it as
+ * caches, pull Secrets, the KEP-1755 ConfigMap, the ServiceAccount `imagePullSecrets` algebra, and the node classes'
+ * DaemonSets that apply the node script from inside the cluster (with their agent). Import it as
  * `@registry-setup/pulumi-registries/kubernetes`.
  *
  * @packageDocumentation
@@ -17,3 +18,30 @@ export {
   RegistryServerObjects,
   CONFIG_HASH_ANNOTATION,
 } from "./registryServer";
+export {
+  applyDaemonSet,
+  checkDaemonSet,
+  nodeAgentNamespaceObject,
+  nodeClassLabels,
+  nodeClassObjectName,
+  payloadObject,
+  CLASS_LABEL,
+  NODE_AGENT_NAME,
+  OWNER_LABEL,
+  POD_SECURITY_LABELS,
+  NodeClassMode,
+  NodeClassRole,
+  NodeClassSpec,
+  PayloadRef,
+} from "./nodeClass";
+export {
+  agentCommand,
+  AGENT_SCRIPT,
+  CHECK_READINESS_COMMAND,
+  DEFAULT_AGENT_IMAGE,
+  MODE_ANNOTATION,
+  PAYLOAD_ANNOTATION_PREFIX,
+  PAYLOAD_DIR,
+  PAYLOAD_KEY,
+  STATUS_DIR,
+} from "./nodeAgent";

@@ -159,7 +159,7 @@ function maximalModels(): RegistryModel[] {
  */
 export function nodeParts(
   prepared: PreparedDeclaration,
-  node: ClusterNode,
+  node: PlannedNode,
   settings: NodeSettings,
   path: string,
 ): PartName[] {
@@ -273,8 +273,11 @@ export function deliverNode(
   };
 }
 
+/** What planning needs of a node (or of a node class: its name labels the plan, which does not depend on it). */
+export type PlannedNode = Pick<ClusterNode, "name" | "profiles">;
+
 /** A node class's plan: its parts, their script bodies, and what the outputs show. */
-interface ClassPlan {
+export interface ClassPlan {
   readonly parts: NodePlan[];
   readonly bodies: Map<PartName, string>;
   /** The body of a part without entries (it gives back whatever that part had). */
@@ -289,7 +292,18 @@ interface ClassPlan {
  */
 const classPlans = new WeakMap<RegistryModel, Map<string, ClassPlan>>();
 
-function classPlan(model: RegistryModel, node: ClusterNode, settings: NodeSettings, path: string): ClassPlan {
+/**
+ * The plan of every node with these profiles and settings (cached per declaration): the same for an SSH node and a
+ * DaemonSet's node class, so both transports send the same script bodies.
+ *
+ * @throws {ConfigError} when the profiles cannot honour the declaration.
+ */
+export function classPlan(
+  model: RegistryModel,
+  node: PlannedNode,
+  settings: NodeSettings,
+  path: string,
+): ClassPlan {
   const key = JSON.stringify([node.profiles, settings]);
   let byClass = classPlans.get(model);
   if (!byClass) classPlans.set(model, (byClass = new Map()));

@@ -7,6 +7,7 @@
  * exactly what a real engine would be sent (dependency URNs after the SDK expanded components into their
  * children, secret values still wrapped in their RPC secret envelope).
  */
+import { createHash } from "crypto";
 import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import type { ApplySummary } from "../../components/node/summary";
@@ -42,6 +43,10 @@ export interface Registration {
   readonly deleteBeforeReplace: boolean;
   /** The `additionalSecretOutputs` resource option. */
   readonly additionalSecretOutputs: string[];
+  /** The `retainOnDelete` resource option. */
+  readonly retainOnDelete: boolean;
+  /** The `replaceOnChanges` resource option. */
+  readonly replaceOnChanges: string[];
   /** The URN the mock monitor gave it (set once the registration answered). */
   urn?: string;
   /** The outputs a component registered with `registerOutputs` (secret values stay wrapped). */
@@ -98,6 +103,39 @@ export interface MockOptions {
    * from the script on its stdin (see {@link summaryFromScript}).
    */
   stdout?: (args: pulumi.runtime.MockResourceArgs, script: string) => string;
+  /**
+   * Outputs a provider would add to the inputs (e.g. a Kubernetes object's `metadata.uid`), merged into the state
+   * the mock returns. Defaults to {@link kubernetesOutputs}.
+   */
+  outputs?: (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown> | undefined;
+}
+
+/**
+ * What the Kubernetes provider adds to an object: `metadata.uid`, made here from the object's inputs, so that the
+ * same inputs give the same uid (no change: the same object) and changed inputs a new one (what a replacement of an
+ * immutable object yields on a real API server).
+ */
+export function kubernetesOutputs(
+  args: pulumi.runtime.MockResourceArgs,
+): Record<string, unknown> | undefined {
+  if (!args.type.startsWith("kubernetes:")) return undefined;
+  const metadata = (args.inputs.metadata ?? {}) as Record<string, unknown>;
+  const digest = createHash("sha256")
+    .update(JSON.stringify(unwrapDeep(args.inputs)))
+    .digest("hex");
+  return {
+    metadata: {
+      ...metadata,
+      uid: `${digest.slice(0, 8)}-${digest.slice(8, 12)}-${digest.slice(12, 16)}-${digest.slice(16, 20)}-${digest.slice(20, 32)}`,
+    },
+  };
+}
+
+function unwrapDeep(v: unknown): unknown {
+  if (pulumi.runtime.isRpcSecret(v)) return unwrapDeep(pulumi.runtime.unwrapRpcSecret(v));
+  if (Array.isArray(v)) return v.map(unwrapDeep);
+  if (v === null || typeof v !== "object") return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapDeep(x)]));
 }
 
 /** What {@link installMocks} returns: the recorded registrations and a way to wait for them. */
@@ -123,6 +161,8 @@ interface RegisterResourceRequest {
   getDependenciesList(): string[];
   getDeletebeforereplace(): boolean;
   getAdditionalsecretoutputsList(): string[];
+  getRetainondelete(): boolean;
+  getReplaceonchangesList(): string[];
 }
 interface RegisterResourceResponse {
   getUrn(): string;
@@ -156,6 +196,7 @@ export function installMocks(options: MockOptions = {}): MockRecorder {
             : `applying\nPULUMI_REGISTRIES ${JSON.stringify(summaryFromScript(script))}\n`;
           state.stderr = "";
         }
+        Object.assign(state, (options.outputs ?? kubernetesOutputs)(args) ?? {});
         return { id: `${args.name}-id`, state };
       },
       call: (args) => args.inputs,
@@ -179,6 +220,8 @@ export function installMocks(options: MockOptions = {}): MockRecorder {
       dependencies: [...req.getDependenciesList()],
       deleteBeforeReplace: req.getDeletebeforereplace(),
       additionalSecretOutputs: [...req.getAdditionalsecretoutputsList()],
+      retainOnDelete: req.getRetainondelete(),
+      replaceOnChanges: [...req.getReplaceonchangesList()],
     };
     registrations.push(record);
     pending++;

@@ -50,7 +50,13 @@ test("the plugin directory is a Pulumi component package: PulumiPlugin.yaml, its
     getPulumiComponents(plugin)
       .map((c) => c.name)
       .sort(),
-  ).toEqual(["ClusterRegistries", "MicroK8sRegistryAddon", "NodeRegistries", "SideLoad"]);
+  ).toEqual([
+    "ClusterRegistries",
+    "MicroK8sRegistryAddon",
+    "NodeClassRegistries",
+    "NodeRegistries",
+    "SideLoad",
+  ]);
 });
 
 test("the schema, golden: every component, input, output and type", () => {
@@ -61,10 +67,17 @@ test("tokens are registry-setup:index:<Name> and match the classes' own type tok
   expect(Object.keys(schema.resources).sort()).toEqual([
     "registry-setup:index:ClusterRegistries",
     "registry-setup:index:MicroK8sRegistryAddon",
+    "registry-setup:index:NodeClassRegistries",
     "registry-setup:index:NodeRegistries",
     "registry-setup:index:SideLoad",
   ]);
-  for (const source of ["nodeRegistries", "clusterRegistries", "microk8sAddon", "sideLoad"]) {
+  for (const source of [
+    "nodeRegistries",
+    "clusterRegistries",
+    "microk8sAddon",
+    "sideLoad",
+    "nodeClassRegistries",
+  ]) {
     const code = fs.readFileSync(
       path.join(__dirname, "..", "..", "components", "resources", `${source}.ts`),
       "utf8",
