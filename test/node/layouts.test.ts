@@ -14,13 +14,12 @@ import { ConfigPathEntry, BlockEntry, planNode, RuntimeProfile } from "../../com
 import { normalizeRegistries } from "../../components/render";
 import { enableConfigPath, parseToml, REGISTRY_TABLE, tomlGet } from "../../components/render/configPath";
 import { spliceManagedBlock } from "../../components/render/managedBlock";
-import { finalNl, runAwk, tempFiles } from "../helpers/awk";
 import { pem } from "../helpers/fixtures";
 import { expectGolden } from "../helpers/golden";
+import { editOnTheNode } from "../helpers/nodeEdit";
 
 const FIXTURES = path.join(__dirname, "..", "fixtures");
 const fixture = (file: string) => fs.readFileSync(path.join(FIXTURES, file), "utf8");
-const MAWK = ["mawk"];
 
 /** A declaration with a mirror, a CA and credentials: config_path and a CRI block are both needed. */
 const DECL: RegistriesArgs = {
@@ -40,38 +39,8 @@ function ownedEntry(profiles: RuntimeProfile[], decl: RegistriesArgs = DECL): Co
 }
 
 /** What p_final does to a file for a config-path or block entry, with the node's awk programs. */
-function onTheNode(existing: string, entry: ConfigPathEntry | BlockEntry): string {
-  const { dir, paths } = tempFiles({ existing, block: entry.body });
-  try {
-    let text = existing;
-    if (entry.kind === "config-path") {
-      const r = runAwk(
-        MAWK,
-        "configPath.awk",
-        {
-          value: entry.hostsDir,
-          exists: "1",
-          final_nl: finalNl(existing),
-          major: String(entry.containerdMajor),
-        },
-        paths.existing,
-      );
-      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
-      text = r.stdout;
-      fs.writeFileSync(paths.existing, text);
-    }
-    const r = runAwk(
-      MAWK,
-      "splice.awk",
-      { id: entry.blockId, mode: "splice", blockfile: paths.block, final_nl: finalNl(text) },
-      paths.existing,
-    );
-    expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: "" });
-    return r.stdout;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+const onTheNode = (existing: string, entry: ConfigPathEntry | BlockEntry): string =>
+  editOnTheNode(existing, entry);
 
 /** The same edit with the TypeScript twins. */
 function inTypeScript(existing: string, entry: ConfigPathEntry | BlockEntry): string {
@@ -84,7 +53,7 @@ function inTypeScript(existing: string, entry: ConfigPathEntry | BlockEntry): st
 }
 
 /** containerd defaults by release, and the profile version that describes each. */
-export const CONTAINERD_DEFAULTS: [fixture: string, version: string][] = [
+const CONTAINERD_DEFAULTS: [fixture: string, version: string][] = [
   ["config-default-1.6.20-debian.toml", "1.6.20"],
   ["config-default-1.6.20.toml", "1.6.20"],
   ["config-default-1.7.29.toml", "1.7.29"],
