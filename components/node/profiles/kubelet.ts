@@ -71,12 +71,13 @@ export const kubelet: ProfileDefinition<"kubelet"> = {
   options: {
     rootDir: {
       type: "path",
-      default: (_p: RuntimeProfile, all: readonly RuntimeProfile[]) => defaultKubeletRoot(all),
+      // Read without the node (the README's table): kubelet's own default.
+      default: (p: RuntimeProfile, all?: readonly RuntimeProfile[]) => defaultKubeletRoot(all ?? [p]),
     },
     configJson: {
       type: "path",
-      default: (p: RuntimeProfile, all: readonly RuntimeProfile[]) =>
-        `${setting(kubelet, p, "rootDir", all)}/config.json`,
+      default: (p: RuntimeProfile, all?: readonly RuntimeProfile[]) =>
+        `${setting(kubelet, p, "rootDir", all ?? [p])}/config.json`,
     },
   },
   check(problems, path, profile) {
