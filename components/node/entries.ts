@@ -19,10 +19,15 @@ export interface Effect {
 /** A check the node runs on the new content before switching it in (skipped when the binary is absent). */
 export interface Check {
   /**
-   * `containerd-config`: `<binary> --config F config dump`; `docker-daemon-json`: dockerd's own validation
-   * where the installed dockerd has one (23.0+), else a JSON syntax check.
+   * `containerd-config`: `<binary> --config F config dump`; `containerd-merged`: the same, then the merged view
+   * containerd runs with (`config migrate` where it exists, which also applies 2.x's migration of version-2
+   * settings, else `config dump`; both follow the file's `imports`) must hold the entry's `config_path` (exactly
+   * that one directory on containerd 2.1+) and every value of its CRI block: a drop-in that overrides them, a
+   * version-3 layout on containerd 1.x or a block lost to 2.x's migration is refused, naming the drop-in;
+   * `docker-daemon-json`: dockerd's own validation where the installed dockerd has one (23.0+), else a JSON
+   * syntax check.
    */
-  readonly kind: "containerd-config" | "docker-daemon-json";
+  readonly kind: "containerd-config" | "containerd-merged" | "docker-daemon-json";
   /** The binary (absolute path or a name looked up on the script's fixed PATH). */
   readonly binary: string;
 }

@@ -120,6 +120,8 @@ export function planNode(model: RegistryModel, options: PlanOptions): NodePlan {
     try {
       PROFILES[profile.kind].plan(model, profile, {
         owner: options.owner,
+        path: `${root}[${i}]`,
+        profiles: options.profiles,
         add,
         addFiles: (files: readonly RenderedFile[], effect?: Effect) =>
           files.forEach((f) => add(fileEntry(f, effect))),

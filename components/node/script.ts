@@ -34,7 +34,7 @@ export interface ScriptOptions {
 }
 
 const SH_DIR = path.join(__dirname, "sh");
-let library: { lib: string; splice: string; configPath: string; json: string } | undefined;
+let library: { lib: string; splice: string; configPath: string; json: string; merged: string } | undefined;
 
 function lib() {
   library ??= {
@@ -42,6 +42,7 @@ function lib() {
     splice: fs.readFileSync(path.join(SH_DIR, "splice.awk"), "utf8"),
     configPath: fs.readFileSync(path.join(SH_DIR, "configPath.awk"), "utf8"),
     json: fs.readFileSync(path.join(SH_DIR, "jsonArrays.awk"), "utf8"),
+    merged: fs.readFileSync(path.join(SH_DIR, "containerdMerged.awk"), "utf8"),
   };
   return library;
 }
@@ -164,10 +165,13 @@ export function scriptBody(plan: NodePlan, options: ScriptOptions = {}): string 
   });
   out.push("}\n");
 
-  const { lib: body, splice, configPath, json } = lib();
+  const { lib: body, splice, configPath, json, merged } = lib();
   out.push(heredocVar("P_AWK_SPLICE", splice, "P_AWK_EOF"));
   out.push(heredocVar("P_AWK_CONFIG_PATH", configPath, "P_AWK_EOF"));
   out.push(heredocVar("P_AWK_JSON", json, "P_AWK_EOF"));
+  // Only scripts that check a containerd config carry the program that reads its merged view.
+  if (plan.entries.some((e) => e.check?.kind === "containerd-merged"))
+    out.push(heredocVar("P_AWK_MERGED", merged, "P_AWK_EOF"));
   out.push(body);
   return out.join("");
 }

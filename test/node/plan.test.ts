@@ -179,7 +179,7 @@ describe("checkProfile: every error", () => {
     [
       "a setting of another kind",
       { kind: "kubelet", certsDir: "/etc/x" },
-      ["profiles[0].certsDir: is not a setting of the kubelet profile (known: configJson)"],
+      ["profiles[0].certsDir: is not a setting of the kubelet profile (known: rootDir, configJson)"],
     ],
     [
       "a relative path",
@@ -244,12 +244,16 @@ describe("checkProfile: every error", () => {
     [
       "a bad version",
       { kind: "containerd", version: "2" },
-      ['profiles[0].version: "2" must be a version "<major>.<minor>", e.g. "1.7"'],
+      [
+        'profiles[0].version: "2" must be a version "<major>.<minor>" or "<major>.<minor>.<patch>", e.g. "1.7" or "1.6.20"',
+      ],
     ],
     [
       "an unsupported containerd version",
       { kind: "containerd", version: "3.0" },
-      ['profiles[0].version: "3.0": only containerd 1.x and 2.x are supported'],
+      [
+        'profiles[0].version: "3.0": only containerd 1.6 to 2.x are known to this library (a new major may move the registry settings); declare the version your nodes run',
+      ],
     ],
     [
       "several problems at once",

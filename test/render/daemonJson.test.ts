@@ -121,7 +121,7 @@ describe("dockerDaemonEntries", () => {
       "Docker Hub path mirror",
       { "docker.io": { mirrors: [{ endpoint: "https://m.example.com/v2/hub", overridePath: true }] } },
       'registries["docker.io"].mirrors[0].endpoint',
-      'Docker registry-mirrors take no path (dockerd refuses to start with one): "https://m.example.com/v2/hub" dropped',
+      'Docker appends /v2/ to a registry mirror\'s URL, so a mirror whose API root is "/v2/hub" (not "<prefix>/v2") cannot be expressed: "https://m.example.com/v2/hub" dropped',
     ],
     [
       "push-only mirror",
@@ -149,6 +149,29 @@ describe("dockerDaemonEntries", () => {
     ],
   ] as [string, RegistriesArgs, string, string][])("warning: %s", (_name, args, path, message) => {
     expect(entries(args).warnings).toEqual([{ path, message }]);
+  });
+
+  test("a mirror whose API root is <prefix>/v2: dropped before Docker 24.0.8/25.0, a prefix from then on", () => {
+    const args: RegistriesArgs = {
+      "docker.io": {
+        mirrors: [
+          { endpoint: "https://m.example.com/cache/v2", overridePath: true },
+          { endpoint: "http://10.0.0.5:5000/v2", overridePath: true },
+        ],
+      },
+    };
+    const old = entries(args);
+    expect(old.registryMirrors).toEqual(["http://10.0.0.5:5000"]);
+    expect(old.warnings).toEqual([
+      {
+        path: 'registries["docker.io"].mirrors[0].endpoint',
+        message:
+          'Docker registry-mirrors take no path before Docker 24.0.8 and 25.0 (dockerd refuses to start with one): "https://m.example.com/cache/v2" dropped',
+      },
+    ]);
+    const now = dockerDaemonEntries(normalizeRegistries(args), { mirrorPaths: true });
+    expect(now.registryMirrors).toEqual(["https://m.example.com/cache", "http://10.0.0.5:5000"]);
+    expect(now.warnings).toEqual([]);
   });
 
   test.each([

@@ -489,7 +489,7 @@ describe("NodeRegistries: bad input fails at construction", () => {
     [
       "a bad profile setting",
       { node: { ...node, profiles: [{ kind: "containerd", version: "3" }] } },
-      'node.profiles[0].version: "3" must be a version "<major>.<minor>", e.g. "1.7"',
+      'node.profiles[0].version: "3" must be a version "<major>.<minor>" or "<major>.<minor>.<patch>", e.g. "1.7" or "1.6.20"',
     ],
     [
       "an unknown profile kind",

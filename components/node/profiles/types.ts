@@ -9,6 +9,7 @@ import { Problems, show } from "../../model/errors";
 import { RegistryModel } from "../../model/types";
 import { RenderedFile, RenderWarning } from "../../render/types";
 import { Effect, PlanEntry, ServiceSpec } from "../entries";
+import { parseVersion } from "./versions";
 
 /** The runtimes a node can have. */
 export const ProfileKind = {
@@ -61,11 +62,20 @@ export type NodeRole = (typeof NodeRole)[keyof typeof NodeRole];
 export interface RuntimeProfile {
   /** The runtime: `microk8s`, `containerd`, `k3s`, `rke2`, `crio`, `docker` or `kubelet`. */
   kind: ProfileKind;
-  /** containerd: the version the node runs, `"<major>.<minor>"` (e.g. `"1.7"`, `"2.1"`). Defaults to `"1.7"`. */
+  /**
+   * The version of the runtime the node runs, `"<major>.<minor>"` or `"<major>.<minor>.<patch>"` (a minor line
+   * alone means its first release, so a feature that came in a patch release needs the patch). What is written
+   * and what is refused depend on it (see the README's version table). containerd: the containerd version
+   * (defaults to `"1.7"`); microk8s: the MicroK8s (Kubernetes) version (defaults to `"1.35"`, or `"1.22"` with
+   * `legacy: true`); k3s, rke2: the Kubernetes version of the release, e.g. `"1.29.3"` for v1.29.3+k3s1
+   * (defaults to `"1.35"`); crio: the CRI-O version (defaults to `"1.35"`); docker: the Docker Engine version
+   * (defaults to `"20.10"`).
+   */
   version?: string;
   /**
    * microk8s: MicroK8s 1.22 or older: mirrors go into the `registry.mirrors` block of `containerd-template.toml`
-   * (a containerd restart per change) instead of `certs.d`. Defaults to `false`.
+   * (a containerd restart per change) instead of `certs.d`. Defaults to whether `version` is 1.22 or older
+   * (`false` when neither is set); setting both so that they disagree is an error.
    */
   legacy?: boolean;
   /** microk8s, containerd: where credentials go (`"cri"` or `"hosts"`). Defaults to `"cri"`. */
@@ -98,7 +108,13 @@ export interface RuntimeProfile {
   dropIn?: string;
   /** docker: the daemon config. Defaults to `/etc/docker/daemon.json`. */
   daemonJson?: string;
-  /** kubelet: the credentials file. Defaults to `/var/lib/kubelet/config.json`. */
+  /**
+   * kubelet: its root directory (`--root-dir`), where it looks for `config.json` first. Defaults to
+   * `/var/snap/microk8s/common/var/lib/kubelet` (MicroK8s' `${SNAP_COMMON}/var/lib/kubelet`, derived from the
+   * microk8s profile's `snapData`) when the node also has a microk8s profile, else `/var/lib/kubelet`.
+   */
+  rootDir?: string;
+  /** kubelet: the credentials file. Defaults to `config.json` in `rootDir`. Set this or `rootDir`, not both. */
   configJson?: string;
   /** microk8s, containerd, k3s, rke2: the command that restarts the runtime (an argv). */
   restart?: string[];
@@ -115,14 +131,21 @@ export interface OptionSpec {
   readonly type: OptionType;
   /** The values an `enum` option takes. */
   readonly values?: readonly string[];
-  /** The default, from the profile (a role-dependent restart command, …) or a constant. */
-  readonly default?: unknown | ((profile: RuntimeProfile) => unknown);
+  /**
+   * The default: a constant, or computed from the profile (a role-dependent restart command, …) and the node's
+   * other profiles (kubelet's root directory on a MicroK8s node).
+   */
+  readonly default?: unknown | ((profile: RuntimeProfile, profiles: readonly RuntimeProfile[]) => unknown);
 }
 
-/** Where a profile's plan goes: entries, services, warnings. */
+/** Where a profile's plan goes: entries, services, warnings; and what it may know of the rest of its node. */
 export interface PlanSink {
   /** The owner (block ids). */
   readonly owner: string;
+  /** The profile's property path (`nodes[0].profiles[1]`), for messages. */
+  readonly path: string;
+  /** Every profile of the node, this one included (a profile's defaults may depend on the others). */
+  readonly profiles: readonly RuntimeProfile[];
   /** Add one entry. */
   add(entry: PlanEntry): void;
   /** Add rendered whole files, all with the same effect. */
@@ -145,17 +168,22 @@ export interface ProfileDefinition<K extends ProfileKind = ProfileKind> {
   plan(model: RegistryModel, profile: RuntimeProfile, sink: PlanSink): void;
 }
 
-/** A setting's value, or its default from the table. */
+/**
+ * A setting's value, or its default from the table.
+ *
+ * @param profiles the node's profiles, for defaults that depend on them. Defaults to this profile alone.
+ */
 export function setting<K extends keyof RuntimeProfile>(
   def: ProfileDefinition,
   profile: RuntimeProfile,
   key: K,
+  profiles: readonly RuntimeProfile[] = [profile],
 ): Exclude<RuntimeProfile[K], undefined> {
   if (profile[key] !== undefined) return profile[key] as Exclude<RuntimeProfile[K], undefined>;
   const spec = def.options[key];
   const d =
     typeof spec?.default === "function"
-      ? (spec.default as (p: RuntimeProfile) => unknown)(profile)
+      ? (spec.default as (p: RuntimeProfile, all: readonly RuntimeProfile[]) => unknown)(profile, profiles)
       : spec?.default;
   if (d === undefined) throw new Error(`internal: ${def.kind}.${String(key)} has no default`);
   return d as Exclude<RuntimeProfile[K], undefined>;
@@ -163,7 +191,6 @@ export function setting<K extends keyof RuntimeProfile>(
 
 const ABS_PATH_RE = /^(\/[A-Za-z0-9._+@:,=-]+)+$/;
 const COMMAND_RE = /^[A-Za-z0-9._+-]+$/;
-const VERSION_RE = /^[1-9]\d*\.\d+$/;
 
 /**
  * Check an absolute path that will be used on a node: no `.`/`..` segments, no shell metacharacters, no white
@@ -206,9 +233,9 @@ export function checkOption(spec: OptionSpec, value: unknown): string | undefine
         ? undefined
         : `${show(value)} is not allowed: use ${(spec.values ?? []).map((v) => show(v)).join(" or ")}`;
     case "version":
-      return typeof value === "string" && VERSION_RE.test(value)
+      return parseVersion(value)
         ? undefined
-        : `${show(value)} must be a version "<major>.<minor>", e.g. "1.7"`;
+        : `${show(value)} must be a version "<major>.<minor>" or "<major>.<minor>.<patch>", e.g. "1.7" or "1.6.20"`;
   }
 }
 

@@ -2,7 +2,8 @@
 # test/render/configPath.cases.ts wherever a line-based reading can decide (the TypeScript twin parses the
 # whole TOML; this one reads table headers and key lines, and the node's containerd checks the result).
 # Variables: value (the hosts directory), exists (0/1), final_nl (1 when the input is empty or ends with "\n"),
-# major (1 or 2: the version of a new file). Prints the new file. Exit 3: registry.mirrors entries; exit 4:
+# major (1 or 2: the version of a new file; on 2, containerd 2.2.0/2.2.1's default config_path list, which the
+# transfer service of containerd 2.1+ takes as one directory, is replaced by value). Prints the new file. Exit 3: registry.mirrors entries; exit 4:
 # registry.configs TLS settings (both refused by containerd with config_path); exit 5: a layout it cannot edit.
 function header_keys(s,    inner, c, k, q, i, n) {
   # Split a "[a.\"b\".'c']" header line into hk[1..n]; returns n, or 0 when the line is not a table header.
@@ -69,7 +70,7 @@ END {
   }
   if (version == 1) { tk[1] = "plugins"; tk[2] = "cri"; tk[3] = "registry" }
   else if (version == 2) { tk[1] = "plugins"; tk[2] = "io.containerd.grpc.v1.cri"; tk[3] = "registry" }
-  else if (version == 3) { tk[1] = "plugins"; tk[2] = "io.containerd.cri.v1.images"; tk[3] = "registry" }
+  else if (version == 3 || version == 4) { tk[1] = "plugins"; tk[2] = "io.containerd.cri.v1.images"; tk[3] = "registry" }
   else exit 5
   tn = 3
   hdr = 0
@@ -81,8 +82,8 @@ END {
       if (n == tn && starts_with_table(n, 0)) { cur = "registry"; if (!hdr) hdr = i }
       else if (starts_with_table(n, 2) && hk[tn + 1] == "mirrors") exit 3
       else if (n == tn + 1 && starts_with_table(n, 1) && hk[tn + 1] == "mirrors") cur = "mirrors"
-      else if (version != 3 && starts_with_table(n, 3) && hk[tn + 1] == "configs" && hk[tn + 3] == "tls") exit 4
-      else if (version != 3 && n == tn + 2 && starts_with_table(n, 2) && hk[tn + 1] == "configs") cur = "config"
+      else if (version < 3 && starts_with_table(n, 3) && hk[tn + 1] == "configs" && hk[tn + 3] == "tls") exit 4
+      else if (version < 3 && n == tn + 2 && starts_with_table(n, 2) && hk[tn + 1] == "configs") cur = "config"
       continue
     }
     if (text[i] ~ /^[ \t]*(#.*)?$/) continue
@@ -111,7 +112,7 @@ END {
     if (j > length(rest)) exit 5
     after = substr(rest, j + 1)
     if (after !~ /^[ \t]*(#.*)?$/) exit 5
-    if (old == "") wanted = value
+    if (old == "" || (major == 2 && old == "/etc/containerd/certs.d:/etc/docker/certs.d")) wanted = value
     else {
       m = split(old, parts, ":")
       for (j = 1; j <= m; j++) if (parts[j] == value) { for (i = 1; i <= NR; i++) emit(i); exit 0 }

@@ -5,7 +5,7 @@
 #   p_payload      calls p_stage once per managed entry, content as a base64 here-doc
 #   p_services     calls p_service once per service (name, action, argv...)
 #   p_probes       calls p_probe once per mirror to probe (may be empty)
-#   P_AWK_SPLICE P_AWK_CONFIG_PATH P_AWK_JSON    the awk programs
+#   P_AWK_SPLICE P_AWK_CONFIG_PATH P_AWK_JSON P_AWK_MERGED    the awk programs
 # Usage: sh -s -- apply | check | destroy   (the script itself arrives on stdin).
 #
 # Nothing here prints file content: the payload may hold credentials. Every expansion is quoted.
@@ -186,6 +186,7 @@ p_check() { # KIND:BINARY FILE -> validate new content with the node's own tools
   command -v "$p_bin" >/dev/null 2>&1 || [ -x "$p_bin" ] || return 0
   case "$p_ck" in
     containerd-config) "$p_bin" --config "$2" config dump </dev/null >/dev/null 2>"$P_W/check.log" ;;
+    containerd-merged) p_check_merged "$p_bin" "$2" ;;
     docker-daemon-json)
       "$p_bin" --validate --config-file "$2" </dev/null >/dev/null 2>"$P_W/check.log" && return 0
       # --validate arrived in dockerd 23.0. Older ones (Debian 12's 20.10) refuse the flag itself, which says
@@ -213,6 +214,61 @@ p_check() { # KIND:BINARY FILE -> validate new content with the node's own tools
       ;;
     *) return 0 ;;
   esac
+}
+
+p_check_merged() { # BINARY FILE: the merged view containerd runs with (FILE and its imports) must hold what
+  # the entry of FILE ($P_W/final.N) sets: its config_path and every value of its CRI block (containerdMerged.awk).
+  "$1" --config "$2" config dump </dev/null >"$P_W/merged.toml" 2>"$P_W/check.log" || return 1
+  # containerd 2.x migrates version-2 settings as it starts; `config migrate` shows that (2.0.0-2.0.5's dump
+  # does not); containerd 1.x has no such command.
+  if "$1" --config "$2" config migrate </dev/null >"$P_W/migrated.toml" 2>/dev/null && [ -s "$P_W/migrated.toml" ]; then
+    mv "$P_W/migrated.toml" "$P_W/merged.toml"
+  fi
+  p_real=$("$1" --version </dev/null 2>/dev/null | awk '{ for (i = 2; i <= NF; i++) if (match($i, /^v?[0-9]+\.[0-9]+(\.[0-9]+)?/)) { v = substr($i, RSTART, RLENGTH); sub(/^v/, "", v); print v; exit } }') || p_real=""
+  p_mn=${2##*/final.}
+  p_target=$(awk -F'\t' -v n="$p_mn" '$1 == n { print $3; exit }' "$P_W/entries")
+  p_mkind=$(awk -F'\t' -v n="$p_mn" '$1 == n { print $2; exit }' "$P_W/entries")
+  if [ "$p_mkind" = config-path ]; then
+    p_want=$(head -n 1 "$P_W/in.$p_mn")
+    tail -n +2 "$P_W/in.$p_mn" >"$P_W/merged.block"
+  else
+    p_want=""
+    cp "$P_W/in.$p_mn" "$P_W/merged.block"
+  fi
+  # The files containerd imports (breadth first, globs expanded, each file once), as it loads them.
+  : >"$P_W/merged.dropins"
+  printf '%s\n' "$2" >"$P_W/merged.todo"
+  p_left=64
+  while [ -s "$P_W/merged.todo" ] && [ "$p_left" -gt 0 ]; do
+    p_left=$((p_left - 1))
+    p_from=$(head -n 1 "$P_W/merged.todo")
+    tail -n +2 "$P_W/merged.todo" >"$P_W/merged.rest"
+    mv "$P_W/merged.rest" "$P_W/merged.todo"
+    awk -v phase=imports -v mainfile="$p_from" "$P_AWK_MERGED" >"$P_W/merged.imports"
+    [ "$p_from" != "$2" ] || p_from=$p_target
+    while IFS= read -r p_pat; do
+      case "$p_pat" in
+        /*) ;;
+        *)
+          echo "$p_from imports the relative path \"$p_pat\", which containerd resolves against the daemon's working directory before 1.6.29 and 1.7.16 and against the importing file's directory later: use an absolute path" >"$P_W/check.log"
+          p_say "$(cat "$P_W/check.log")"
+          return 1
+          ;;
+      esac
+      for p_f in $p_pat; do
+        if [ ! -f "$p_f" ] || [ "$p_f" = "$p_target" ]; then continue; fi
+        ! grep -Fqx -- "$p_f" "$P_W/merged.dropins" || continue
+        printf '%s\n' "$p_f" >>"$P_W/merged.dropins"
+        printf '%s\n' "$p_f" >>"$P_W/merged.todo"
+      done
+    done <"$P_W/merged.imports"
+  done
+  awk -v phase=verify -v mainfile="$2" -v blockfile="$P_W/merged.block" -v mergedfile="$P_W/merged.toml" \
+    -v dropins="$P_W/merged.dropins" -v want="$p_want" -v real="$p_real" -v declared="${P_CONTAINERD_MAJOR:-}" \
+    -v target="$p_target" "$P_AWK_MERGED" >"$P_W/check.log" && return 0
+  # The message names files, versions, hosts and keys only (never a value of the block): show it.
+  p_say "$(cat "$P_W/check.log")"
+  return 1
 }
 
 # --- transaction: undo copies first, then the switch; rolled back on any failure ----------------------------
