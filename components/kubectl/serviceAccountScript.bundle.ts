@@ -188,7 +188,7 @@ export const SERVICE_ACCOUNT_SCRIPT: string =
     "    return 0;",
     "}",
     "function parseServiceAccountSummary(stdout) {",
-    '    const line = stdout.split("\\n").find((l) => l.startsWith(exports.SUMMARY_PREFIX));',
+    '    const line = (stdout ?? "").split("\\n").find((l) => l.startsWith(exports.SUMMARY_PREFIX));',
     "    if (!line)",
     "        return undefined;",
     "    try {",

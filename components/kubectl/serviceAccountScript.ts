@@ -282,8 +282,8 @@ function summary(
 }
 
 /** Parse the summary line out of the script's stdout (`undefined` when there is none). */
-export function parseServiceAccountSummary(stdout: string): ServiceAccountSummary | undefined {
-  const line = stdout.split("\n").find((l) => l.startsWith(SUMMARY_PREFIX));
+export function parseServiceAccountSummary(stdout: string | undefined): ServiceAccountSummary | undefined {
+  const line = (stdout ?? "").split("\n").find((l) => l.startsWith(SUMMARY_PREFIX));
   if (!line) return undefined;
   try {
     return JSON.parse(line.slice(SUMMARY_PREFIX.length)) as ServiceAccountSummary;

@@ -34,6 +34,8 @@ export interface Registration {
   readonly custom: boolean;
   /** The parent's URN, `""` when none. */
   readonly parent: string;
+  /** The provider reference (`<provider URN>::<id>`) the SDK resolved for it, `""` when the default one. */
+  readonly provider: string;
   /** The inputs, deserialised; secret values stay wrapped (see {@link isWireSecret}). */
   readonly inputs: Record<string, unknown>;
   /** URNs of every resource this one depends on (explicit `dependsOn`, expanded by the SDK, and implicit). */
@@ -119,6 +121,7 @@ interface RegisterResourceRequest {
   getName(): string;
   getCustom(): boolean;
   getParent(): string;
+  getProvider(): string;
   getObject(): Struct;
   getDependenciesList(): string[];
   getDeletebeforereplace(): boolean;
@@ -175,6 +178,7 @@ export function installMocks(options: MockOptions = {}): MockRecorder {
       name: req.getName(),
       custom: req.getCustom(),
       parent: req.getParent(),
+      provider: req.getProvider(),
       inputs: pulumi.runtime.deserializeProperties(req.getObject()),
       dependencies: [...req.getDependenciesList()],
       deleteBeforeReplace: req.getDeletebeforereplace(),
