@@ -9,6 +9,43 @@
  */
 export { NodeRegistries, NodeRegistriesArgs } from "./resources/nodeRegistries";
 export { ClusterRegistries, ClusterRegistriesArgs } from "./resources/clusterRegistries";
+export {
+  RegistrySetup,
+  RegistrySetupArgs,
+  RegistryAddonArgs,
+  ServiceAccountResult,
+} from "./resources/registrySetup";
+export { KubectlArgs } from "./resources/clusterPullSecrets";
+export {
+  AnthosOutput,
+  K0sOutput,
+  KindOutput,
+  KubeadmOutput,
+  RenderedFileOutput,
+  RenderTarget,
+  TalosOutput,
+} from "./resources/renderTargets";
+export {
+  ClusterArgs,
+  HostedRegistryArgs,
+  HtpasswdAuthArgs,
+  ImageArchiveFormat,
+  LocalRegistryHostingArgs,
+  PullSecretsArgs,
+  PullThroughCacheArgs,
+  ResourceListArgs,
+  ResourcesArgs,
+  ServiceAccountMode,
+  ServiceAccountsArgs,
+  ServiceArgs,
+  ServiceType,
+  SideLoadArgs,
+  StorageArgs,
+  TlsSecretArgs,
+  UpstreamCredentialsArgs,
+  ZotCacheArgs,
+  ZotUpstreamArgs,
+} from "./model/cluster";
 export { ClusterNode, DriftMode, NodeFile, NodeWarning } from "./resources/node";
 export { Credentials, Mirror, Registry, RegistriesInput, Tls } from "./inputs/types";
 export { SshConnection, SshProxy } from "./transport/ssh";

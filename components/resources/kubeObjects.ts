@@ -85,9 +85,10 @@ export function declareManifests(
       }
       return found.object;
     });
-    // Only a pull Secret holds a credential: everything else is shown in clear even when the registry
-    // declaration (and so the whole content) is secret.
-    const value = m.secret ? object : pulumi.unsecret(object);
+    // Only a pull Secret holds a credential, in its data (which the Secret class marks secret): everything else,
+    // its name and type included, is shown in clear even when the registry declaration (and so the whole content)
+    // is secret. A secret object of another kind would stay secret as a whole.
+    const value = m.secret && m.object.kind !== "Secret" ? object : pulumi.unsecret(object);
     const deps: pulumi.Resource[] = [];
     const ns = m.object.metadata.namespace;
     const nsResource = ns === undefined ? undefined : known(`namespace/${ns}`);

@@ -100,6 +100,8 @@ export interface MockOptions {
    * from the script on its stdin (see {@link summaryFromScript}).
    */
   stdout?: (args: pulumi.runtime.MockResourceArgs, script: string) => string;
+  /** The stdout a `command:local:Command` returns (e.g. from really running it). Defaults to none. */
+  localStdout?: (args: pulumi.runtime.MockResourceArgs) => string;
 }
 
 /** What {@link installMocks} returns: the recorded registrations and a way to wait for them. */
@@ -157,6 +159,10 @@ export function installMocks(options: MockOptions = {}): MockRecorder {
           state.stdout = options.stdout
             ? options.stdout(args, script)
             : `applying\nPULUMI_REGISTRIES ${JSON.stringify(summaryFromScript(script))}\n`;
+          state.stderr = "";
+        }
+        if (args.type === "command:local:Command" && options.localStdout) {
+          state.stdout = options.localStdout(args);
           state.stderr = "";
         }
         return { id: `${args.name}-id`, state };

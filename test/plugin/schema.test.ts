@@ -50,7 +50,7 @@ test("the plugin directory is a Pulumi component package: PulumiPlugin.yaml, its
     getPulumiComponents(plugin)
       .map((c) => c.name)
       .sort(),
-  ).toEqual(["ClusterRegistries", "NodeRegistries"]);
+  ).toEqual(["ClusterRegistries", "NodeRegistries", "RegistrySetup"]);
 });
 
 test("the schema, golden: every component, input, output and type", () => {
@@ -61,8 +61,9 @@ test("tokens are registry-setup:index:<Name> and match the classes' own type tok
   expect(Object.keys(schema.resources).sort()).toEqual([
     "registry-setup:index:ClusterRegistries",
     "registry-setup:index:NodeRegistries",
+    "registry-setup:index:RegistrySetup",
   ]);
-  for (const source of ["nodeRegistries", "clusterRegistries"]) {
+  for (const source of ["nodeRegistries", "clusterRegistries", "registrySetup"]) {
     const code = fs.readFileSync(
       path.join(__dirname, "..", "..", "components", "resources", `${source}.ts`),
       "utf8",
