@@ -86,15 +86,17 @@ export function wireRegistryAddon(
   // The addon's Pod pulls its image through the nodes' registry configuration: configure the nodes first.
   const part = new make(`${name}-registry-addon`, args, { parent, ...(after ? { dependsOn: [after] } : {}) });
   const endpoint = part.endpoint.apply((e) => {
-    if (e !== expected) {
-      throw new pulumi.ResourceError(
-        `registryAddon: the addon reports the endpoint ${JSON.stringify(e)}, but the nodes were pointed at ${JSON.stringify(expected)}`,
-        parent,
-      );
-    }
+    const wrong = addonEndpointMismatch(expected, e);
+    if (wrong) throw new pulumi.ResourceError(wrong, parent);
     return e;
   });
   return { part, endpoint };
+}
+
+/** The message when the addon reports another endpoint than the one the nodes trust; undefined when it is the same. */
+export function addonEndpointMismatch(expected: string, reported: string): string | undefined {
+  if (reported === expected) return undefined;
+  return `registryAddon: the addon reports the endpoint ${JSON.stringify(reported)}, but the nodes were pointed at ${JSON.stringify(expected)}`;
 }
 
 /** Register the side-loads: `${name}-side-load`, a child of `parent`, for every node. */

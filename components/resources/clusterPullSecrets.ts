@@ -14,6 +14,7 @@ import { DOCKER_CONFIG_JSON_TYPE } from "../kubernetes/pullSecrets";
 import { ClusterModel, PullSecrets, ServiceAccountRef } from "../model/cluster";
 import { RegistryModel } from "../model/types";
 import { declareManifests } from "./kubeObjects";
+import { withDependencies } from "./node";
 
 /** How the ServiceAccount commands run kubectl on the machine that runs Pulumi. */
 export interface KubectlArgs {
@@ -108,12 +109,13 @@ export class ClusterPullSecrets extends pulumi.ComponentResource {
         clusterManifests({ caches: [], sideLoads: [], pullSecrets: c.cluster.pullSecrets }, c.registries)
           .manifests,
     );
-    const resources = declareManifests(this, name, structure, content, existing);
+    // A component's dependsOn is not inherited by its children: it must reach each object and command.
+    const resources = declareManifests(this, name, structure, content, existing, opts?.dependsOn);
 
     const summaries: pulumi.Output<ServiceAccountSummary | undefined>[] = [];
     for (const ref of args.structure.serviceAccounts) {
       const secret = resources.get(`pull-secret/${ref.namespace}`)!;
-      const cmd = serviceAccountCommand(this, name, ref, args, secret);
+      const cmd = serviceAccountCommand(this, name, ref, args, withDependencies(opts?.dependsOn, [secret]));
       summaries.push(cmd.stdout.apply(parseServiceAccountSummary));
     }
     this.secrets = pulumi.output(args.structure.namespaces.map((ns) => `${ns}/${args.structure.name}`));
@@ -147,7 +149,7 @@ function serviceAccountCommand(
   name: string,
   ref: ServiceAccountRef,
   args: ClusterPullSecretsArgs,
-  secret: pulumi.Resource,
+  dependsOn: pulumi.ResourceOptions["dependsOn"],
 ): command.local.Command {
   // Child names must never change once released: a new name is a new resource (our entry removed, then added).
   return new command.local.Command(
@@ -166,6 +168,6 @@ function serviceAccountCommand(
     },
     // Remove before add on a replacement: otherwise the new owner would find our entry present (not its own to
     // record) and the old owner's removal would then take it out.
-    { parent, dependsOn: [secret], deleteBeforeReplace: true },
+    { parent, dependsOn, deleteBeforeReplace: true },
   );
 }

@@ -67,7 +67,8 @@ export class InClusterRegistries extends pulumi.ComponentResource {
     const structure = clusterManifests(serversOnly(args.structure), { registries: [] }).manifests;
     const built = args.content.apply((c) => clusterManifests(serversOnly(c.cluster), c.registries));
     const content: pulumi.Output<readonly Manifest[]> = built.apply((b) => b.manifests);
-    const resources = declareManifests(this, name, structure, content);
+    // A component's dependsOn is not inherited by its children: it must reach each object.
+    const resources = declareManifests(this, name, structure, content, new Map(), opts?.dependsOn);
     // Not an output (a plain Record of resources would leak into the schema): kept for RegistrySetup's wiring.
     NAMESPACES.set(this, new Map([...resources].filter(([k]) => k.startsWith("namespace/"))));
 

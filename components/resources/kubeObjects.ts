@@ -13,6 +13,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { KubeObject, Manifest } from "../kubernetes/objects";
+import { withDependencies } from "./node";
 
 /** The kinds the builders make, by `apiVersion/kind`. */
 const KINDS = {
@@ -56,6 +57,7 @@ function field(o: pulumi.Output<KubeObject>, key: string): pulumi.Output<any> {
  * @param structure the manifests as known at construction (their keys, kinds and names decide the resources).
  * @param content the same manifests once every value is known; each resource takes its object by key.
  * @param existing resources declared elsewhere that objects may depend on, by manifest key (`namespace/<ns>`).
+ * @param dependsOn what every object waits for: the component's own `dependsOn` (children do not inherit it).
  * @returns every declared resource by key.
  */
 export function declareManifests(
@@ -64,6 +66,7 @@ export function declareManifests(
   structure: readonly Manifest[],
   content: pulumi.Output<readonly Manifest[]>,
   existing: ReadonlyMap<string, pulumi.Resource> = new Map(),
+  dependsOn?: pulumi.ResourceOptions["dependsOn"],
 ): Map<string, pulumi.CustomResource> {
   const declared = new Map<string, pulumi.CustomResource>();
   const known = (key: string) => declared.get(key) ?? existing.get(key);
@@ -99,7 +102,10 @@ export function declareManifests(
       if (config) deps.push(config);
     }
     // Child names must never change once released: a new name is a new resource (deleted and created again).
-    declared.set(m.key, make(`${prefix}-${m.key}`, value, { parent, dependsOn: deps }));
+    declared.set(
+      m.key,
+      make(`${prefix}-${m.key}`, value, { parent, dependsOn: withDependencies(dependsOn, deps) }),
+    );
   }
   return declared;
 }

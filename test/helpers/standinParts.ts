@@ -17,16 +17,14 @@ export const received = {
   sideLoads: new Map<string, { args: SideLoadPartArgs; opts?: pulumi.ComponentResourceOptions }>(),
 };
 
-/** Stand-in of `MicroK8sRegistryAddon`: `endpoint` is `<node host>:32000` (or what `endpointOverride` says). */
+/** Stand-in of `MicroK8sRegistryAddon`: `endpoint` is `<node host>:32000`. */
 export class StandInRegistryAddon extends pulumi.ComponentResource {
-  /** A test may make the stand-in report another endpoint than the documented one. */
-  static endpointOverride: string | undefined;
   public readonly endpoint: pulumi.Output<string>;
   constructor(name: string, args: RegistryAddonPartArgs, opts?: pulumi.ComponentResourceOptions) {
     super("test:standin:MicroK8sRegistryAddon", name, {}, opts);
     received.addons.set(name, { args, ...(opts ? { opts } : {}) });
     const host = (args.node.connection as { host: string }).host;
-    this.endpoint = pulumi.output(StandInRegistryAddon.endpointOverride ?? `${host}:32000`);
+    this.endpoint = pulumi.output(`${host}:32000`);
     this.registerOutputs({ endpoint: this.endpoint });
   }
 }
