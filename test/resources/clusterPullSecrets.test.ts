@@ -246,3 +246,23 @@ describe("ClusterPullSecrets: the ServiceAccounts", () => {
     }
   });
 });
+
+describe("pullSecretStructure", () => {
+  test("the same keys, kinds and names as clusterManifests builds once the declaration is known", async () => {
+    const { pullSecretStructure } = await import("../../components/resources/clusterPullSecrets");
+    const { clusterManifests } = await import("../../components/kubernetes/clusterManifests");
+    const registries = normalizeRegistries(REGISTRIES);
+    for (const createNamespaces of [false, true]) {
+      const ps = normalizeCluster(
+        { pullSecrets: { namespaces: ["b", "a"], createNamespaces } },
+        { registries },
+      ).pullSecrets!;
+      const shape = (
+        list: { key: string; object: { kind: string; metadata: { name: string; namespace?: string } } }[],
+      ) => list.map((m) => [m.key, m.object.kind, m.object.metadata.name, m.object.metadata.namespace]);
+      expect(shape(pullSecretStructure(ps, new Set()))).toEqual(
+        shape(clusterManifests({ caches: [], sideLoads: [], pullSecrets: ps }, registries).manifests),
+      );
+    }
+  });
+});
