@@ -36,7 +36,6 @@ function kubectls(): { label: string; binary: string }[] {
 }
 const found = kubectls();
 if (found.length === 0) {
-  // eslint-disable-next-line no-console
   console.warn(
     "test/kubectl/realKubectl.test.ts: no kubectl on the PATH, skipped (the stand-in kubectl tests still run)",
   );
