@@ -239,7 +239,7 @@ export class RegistrySetup extends pulumi.ComponentResource {
         "this build of the library has no side-load component (components/resources/sideLoad.ts): drop sideLoads or use a version that has it",
       );
     }
-    const kubectl = checkKubectl(problems, args.kubectl, cluster);
+    const kubectl = checkKubectl(problems, args.kubectl, cluster, args.cluster !== undefined);
     const targets = checkRender(problems, args.render);
 
     // Point the nodes at what runs in the cluster, then prepare the merged declaration once for every part.

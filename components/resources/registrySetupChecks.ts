@@ -183,6 +183,7 @@ export function checkKubectl(
   problems: Problems,
   input: unknown,
   cluster: ClusterModel | undefined,
+  clusterDeclared: boolean,
 ): KubectlArgs | undefined {
   if (input === undefined) return undefined;
   if (!isObject(input)) {
@@ -201,7 +202,12 @@ export function checkKubectl(
     problems.add("kubectl.waitSeconds", `${show(w)} must be a whole number of seconds from 0 to 600`);
   }
   const ps = cluster?.pullSecrets;
-  if (cluster && (!ps || ps.mode !== ServiceAccountMode.Patch || ps.serviceAccounts.length === 0)) {
+  // (A cluster side that did not normalise has its own problems: no second guess about it here.)
+  const unused = clusterDeclared
+    ? cluster !== undefined &&
+      (!ps || ps.mode !== ServiceAccountMode.Patch || ps.serviceAccounts.length === 0)
+    : true;
+  if (unused) {
     problems.add(
       "kubectl",
       `is only used to patch ServiceAccounts (cluster.pullSecrets in "patch" mode): drop it`,
@@ -239,7 +245,10 @@ export interface AddedEntry {
   readonly source: string;
 }
 
-/** The entries that point nodes at the in-cluster servers and the addon. */
+/**
+ * The entries that point nodes at the in-cluster servers and the addon. Servers with TLS are left out: their CA is
+ * in a Secret in the cluster, not in the declaration, so the user declares them (with `tls.ca`) like any registry.
+ */
 export function addedEntries(
   cluster: ClusterModel | undefined,
   nodeAddress: string | undefined,
@@ -254,8 +263,9 @@ export function addedEntries(
   };
   const none: ClusterModel = { caches: [], sideLoads: [] };
   if (cluster.registry) add({ ...none, registry: cluster.registry }, "cluster.registry");
-  for (const c of cluster.caches)
-    add({ ...none, caches: [c] }, keyPath("cluster.caches", c.proxy?.upstream ?? c.name));
+  for (const c of cluster.caches) {
+    if (!c.tls) add({ ...none, caches: [c] }, keyPath("cluster.caches", c.proxy?.upstream ?? c.name));
+  }
   if (cluster.zot) add({ ...none, zot: cluster.zot }, "cluster.zot");
   return out;
 }

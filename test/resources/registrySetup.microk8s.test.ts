@@ -6,12 +6,11 @@
  * STAND-IN kubectl. Asserted: the resource graph, that every node trusts the addon's endpoint, the Secrets, the
  * ServiceAccount command, and that the credential never shows in clear.
  */
-import * as pulumi from "@pulumi/pulumi";
-import type { ClusterNode } from "../../components";
 import type * as Module from "../../components/resources/registrySetup";
 import { normalizeRegistries } from "../../components/model/normalize";
 import { renderHostsDirectory } from "../../components/render/hostsToml";
-import { CANARY_PASSWORD, pem } from "../helpers/fixtures";
+import { CANARY_PASSWORD } from "../helpers/fixtures";
+import { MICROK8S_SETUP, NODES, USER } from "../fixtures/registrySetup/microk8s";
 import { isKube, objectOf } from "../helpers/kubeRegistrations";
 import { expectValidK8s } from "../helpers/k8sSchema";
 import { installMocks, leaks, plainStrings, promiseOf, secretForms, unwrap } from "../helpers/pulumiMocks";
@@ -38,33 +37,8 @@ beforeAll(async () => {
   ({ RegistrySetup, PARTS } = await import("../../components/resources/registrySetup"));
 });
 
-const USER = "ci";
 const CANARY = secretForms(CANARY_PASSWORD, USER);
-const NODES: ClusterNode[] = ["10.0.0.11", "10.0.0.12", "10.0.0.13"].map((host, i) => ({
-  name: `mk${i + 1}`,
-  connection: { host, user: "root", privateKey: "test-key", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA" },
-  profiles: [{ kind: "microk8s" }],
-}));
-const ARGS: Module.RegistrySetupArgs = {
-  nodes: NODES,
-  registries: {
-    "docker.io": { mirrors: [{ endpoint: "https://mirror.example.internal:5000", tls: { ca: pem.ca } }] },
-    "registry.example.com:5443": {
-      tls: { ca: pem.ca },
-      auth: { username: USER, password: pulumi.secret(CANARY_PASSWORD) },
-    },
-  },
-  registryAddon: { node: "mk1", size: "40Gi" },
-  cluster: {
-    pullSecrets: {
-      namespaces: ["team-a", "team-b"],
-      createNamespaces: true,
-      serviceAccounts: { names: ["team-a/builder"] },
-    },
-    sideLoads: [{ path: "images/app.tar" }],
-  },
-  kubectl: { waitSeconds: 0 },
-};
+const ARGS = MICROK8S_SETUP;
 
 const NAME = "mk";
 let setup: Module.RegistrySetup;

@@ -8,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterNode, RegistriesInput } from "../../components";
 import type * as Module from "../../components/resources/registrySetup";
-import { CANARY_PASSWORD } from "../helpers/fixtures";
+import { CANARY_PASSWORD, pem } from "../helpers/fixtures";
 import { isKube, objectOf } from "../helpers/kubeRegistrations";
 import { expectValidK8s } from "../helpers/k8sSchema";
 import { installMocks, leaks, promiseOf, secretForms } from "../helpers/pulumiMocks";
@@ -146,6 +146,11 @@ describe("RegistrySetup: everything is checked before any child exists", () => {
       'registries["docker.io"].fallback: false (no fallback) cannot be expressed in registryMirrors: nodes pull from the public registry when the mirror fails or lacks an image; drop fallback: false (render: anthos)',
     ],
     [
+      "kubectl settings without a cluster side",
+      { kubectl: {} },
+      'kubectl: is only used to patch ServiceAccounts (cluster.pullSecrets in "patch" mode): drop it',
+    ],
+    [
       "kubectl settings out of range",
       {
         cluster: { pullSecrets: { namespaces: ["a"], registries: ["r.example"] } },
@@ -214,6 +219,22 @@ describe("RegistrySetup: nodes pointed at what runs in the cluster", () => {
       "cache/docker.io": "10.0.0.11:32001",
       zot: "10.0.0.11:32010",
     });
+  });
+
+  test("a cache with TLS is left to the user (its CA is in a Secret in the cluster), who declares it with the CA", async () => {
+    const name = unique("tls");
+    const setup = new RegistrySetup(name, {
+      nodes: NODES,
+      registries: {
+        "quay.io": { mirrors: [{ endpoint: "https://10.0.0.11:32002", tls: { ca: pem.ca } }] },
+      },
+      cluster: { caches: { "quay.io": { service: { nodePort: 32002 }, tls: { secretName: "cache-tls" } } } },
+    });
+    const files = await promiseOf(setup.files);
+    const hosts = files.n1.find((f) => f.path === "/etc/containerd/certs.d/quay.io/hosts.toml")!.content!;
+    expect(hosts.match(/\[host\./g)).toHaveLength(1);
+    expect(hosts).toContain('[host."https://10.0.0.11:32002"]');
+    expect(hosts).toContain("ca = ");
   });
 
   test("nodeAddress picks the address; the in-cluster servers wait for the nodes and the side-loads", async () => {
