@@ -28,6 +28,7 @@ import {
   checkRender,
   addedEntries,
   mergeDeclaration,
+  userMirrorPath,
 } from "./registrySetupChecks";
 import {
   AnthosOutput,
@@ -243,16 +244,19 @@ export class RegistrySetup extends pulumi.ComponentResource {
     const targets = checkRender(problems, args.render);
 
     // Point the nodes at what runs in the cluster, then prepare the merged declaration once for every part.
-    const merged = mergeDeclaration(
+    const { registries: merged, prepended } = mergeDeclaration(
       problems,
       args.registries,
       addedEntries(cluster, nodeAddress, addon?.endpoint),
       this,
     );
-    throwProblems(problems, this);
-    const prep = prepareDeclaration(merged, this);
+    // Every problem at once: the declaration's own are reported with the rest (a conflict above left the user's
+    // entry in place and added nothing, so nothing is reported twice).
+    // Problems about the merged declaration are reported at the paths the user wrote.
+    const toUser = userMirrorPath(prepended);
+    const prep = prepareDeclaration(merged, this, "registries", toUser);
     prep.problems.forEach((p) => problems.add(p.path, p.message));
-    throwProblems(problems, this);
+    if (!prep.prepared) throwProblems(problems, this);
     const prepared = prep.prepared!;
     const plain = knownPart(merged).pending.length === 0;
     if (targets.length > 0 && prepared.known && plain) {
@@ -260,11 +264,16 @@ export class RegistrySetup extends pulumi.ComponentResource {
         renderTargets(prepared.known, targets);
       } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
-        e.problems.forEach((p) => problems.add(p.path, p.message));
+        e.problems.forEach((p) => problems.add(toUser(p.path), p.message));
       }
     }
+    // Planning needs valid nodes and settings; their problems are already recorded otherwise.
+    const planning = new Problems();
     const nodeParts =
-      nodes.length > 0 ? planClusterParts(problems, prepared, nodes, checked.settings) : undefined;
+      nodes.length > 0 && problems.count === 0
+        ? planClusterParts(planning, prepared, nodes, checked.settings)
+        : undefined;
+    planning.all.forEach((p) => problems.add(toUser(p.path), p.message));
     throwProblems(problems, this);
 
     // Everything is checked: the children.
@@ -357,7 +366,10 @@ export class RegistrySetup extends pulumi.ComponentResource {
       try {
         return renderTargets(m, targets);
       } catch (e) {
-        if (e instanceof ConfigError) throw new pulumi.ResourceError(e.message, this);
+        if (e instanceof ConfigError) {
+          const mapped = new ConfigError(e.problems.map((p) => ({ ...p, path: toUser(p.path) })));
+          throw new pulumi.ResourceError(mapped.message, this);
+        }
         throw e;
       }
     });

@@ -273,35 +273,74 @@ export function addedEntries(
 const sameEndpoint = (a: unknown, b: string) =>
   typeof a === "string" && a.replace(/\/+$/, "") === b.replace(/\/+$/, "");
 
+/** What {@link mergeDeclaration} returns. */
+export interface MergedDeclaration {
+  /** The declaration the nodes get. */
+  readonly registries: RegistriesInput;
+  /**
+   * How many mirrors were put before the user's own, by registry name: problems about the user's mirrors are
+   * found at shifted positions in the merged declaration (see {@link userMirrorPath}).
+   */
+  readonly prepended: ReadonlyMap<string, number>;
+}
+
 /**
  * The user's declaration with the added entries merged in: a new registry name is added as is; a plain-HTTP entry
  * for a name the user declared too is a conflict (the node would get two meanings for it); added mirrors go before
  * the user's own mirrors of that registry (the cache is tried before anything else), and a mirror the user also
- * lists is a conflict. Conflicts known at construction are recorded; those inside Outputs fail the update.
+ * lists is a conflict (then nothing is added to that registry). Conflicts known at construction are recorded;
+ * those inside Outputs fail the update.
  */
 export function mergeDeclaration(
   problems: Problems,
   user: RegistriesInput | undefined,
   added: readonly AddedEntry[],
   parent: pulumi.Resource,
-): RegistriesInput {
-  if (added.length === 0) return user ?? {};
+): MergedDeclaration {
+  const prepended = new Map<string, number>();
+  if (added.length === 0) return { registries: user ?? {}, prepended };
   if (pulumi.Output.isInstance(user)) {
-    return (user as pulumi.Output<Record<string, pulumi.Input<Registry>>>).apply((u) => {
+    for (const a of added) {
+      if (a.entry.mirrors) prepended.set(a.name, (prepended.get(a.name) ?? 0) + a.entry.mirrors.length);
+    }
+    const registries = (user as pulumi.Output<Record<string, pulumi.Input<Registry>>>).apply((u) => {
       const late = new Problems();
-      const merged = mergePlain(late, u ?? {}, added);
+      const merged = mergePlain(late, u ?? {}, added, new Map());
       if (late.count > 0)
         throw new pulumi.ResourceError(late.all.map((p) => `${p.path}: ${p.message}`).join("\n"), parent);
       return merged;
     });
+    return { registries, prepended };
   }
-  return mergePlain(problems, (user as Record<string, pulumi.Input<Registry>> | undefined) ?? {}, added);
+  const registries = mergePlain(
+    problems,
+    (user as Record<string, pulumi.Input<Registry>> | undefined) ?? {},
+    added,
+    prepended,
+  );
+  return { registries, prepended };
+}
+
+/**
+ * A problem's path in the merged declaration as the user wrote it: `registries["docker.io"].mirrors[2]` is the
+ * user's `mirrors[1]` when one mirror was put before theirs.
+ */
+export function userMirrorPath(prepended: ReadonlyMap<string, number>): (path: string) => string {
+  return (path) =>
+    path.replace(
+      /^(registries\[("(?:[^"\\]|\\.)*")\]\.mirrors\[)(\d+)\]/,
+      (all, head: string, key: string, i: string) => {
+        const k = prepended.get(JSON.parse(key) as string) ?? 0;
+        return Number(i) >= k ? `${head}${Number(i) - k}]` : all;
+      },
+    );
 }
 
 function mergePlain(
   problems: Problems,
   user: Record<string, pulumi.Input<Registry>>,
   added: readonly AddedEntry[],
+  prepended: Map<string, number>,
 ): Record<string, pulumi.Input<Registry>> {
   const out: Record<string, pulumi.Input<Registry>> = { ...user };
   const mirrorsBy = new Map<string, { mirrors: MirrorArgs[]; sources: string[] }>();
@@ -324,6 +363,7 @@ function mergePlain(
     const mine = user[name];
     if (mine === undefined) {
       out[name] = { mirrors } as Registry;
+      prepended.set(name, mirrors.length);
       continue;
     }
     const merge = (
@@ -333,22 +373,28 @@ function mergePlain(
     ) => {
       if (theirs === undefined) return { ...reg, mirrors } as Registry;
       if (pulumi.Output.isInstance(theirs)) {
+        prepended.set(name, mirrors.length);
         return {
           ...reg,
           mirrors: pulumi.output(theirs).apply((t) => [...mirrors, ...(t ?? [])]),
         } as Registry;
       }
+      let clash = false;
       (theirs as pulumi.Input<MirrorArgs>[]).forEach((t, i) => {
         const ep =
           isObject(t) && !pulumi.Output.isInstance(t) ? (t as { endpoint?: unknown }).endpoint : undefined;
         const at = mirrors.findIndex((m) => sameEndpoint(ep, m.endpoint));
         if (at >= 0) {
+          clash = true;
           probs.add(
             `${keyPath("registries", name)}.mirrors[${i}].endpoint`,
             `${show(ep)} is also the endpoint of ${sources[at]}, which the nodes are pointed at already: drop this mirror`,
           );
         }
       });
+      // A clash leaves the user's list as written (the problem is reported; nothing is reported twice).
+      if (clash) return reg as Registry;
+      prepended.set(name, mirrors.length);
       return { ...reg, mirrors: [...mirrors, ...(theirs as pulumi.Input<MirrorArgs>[])] } as Registry;
     };
     out[name] = pulumi.Output.isInstance(mine)

@@ -14,6 +14,7 @@ import { expectValidK8s } from "../helpers/k8sSchema";
 import { installMocks, leaks, promiseOf, secretForms } from "../helpers/pulumiMocks";
 import { STAND_IN_PARTS, StandInRegistryAddon } from "../helpers/standinParts";
 import { addonEndpointMismatch, wireRegistryAddon } from "../../components/resources/clusterParts";
+import { userMirrorPath } from "../../components/resources/registrySetupChecks";
 
 const mocks = installMocks();
 let RegistrySetup: typeof Module.RegistrySetup;
@@ -163,6 +164,44 @@ describe("RegistrySetup: everything is checked before any child exists", () => {
     const { name, message } = attempt(args);
     expect(message).toBe(expected);
     expect(await children(name)).toEqual([]);
+  });
+
+  test("the declaration's own problems come with the others, in one error", () => {
+    const { message } = attempt({
+      nodes: MK_NODES,
+      registries: { "docker.io": { mirrors: [{ endpoint: "ftp://m.example" }] } },
+      registryAddon: { size: "19Gi" },
+    });
+    expect(message).toBe(
+      [
+        "2 problems:",
+        '  - registryAddon.size: "19Gi" must be a whole number of Gi from 20 up, e.g. "40Gi" (MicroK8s refuses anything else)',
+        '  - registries["docker.io"].mirrors[0].endpoint: "ftp://m.example" must be an http:// or https:// URL (scheme "ftp" is not supported)',
+      ].join("\n"),
+    );
+  });
+
+  test("a problem in the user's own mirror is reported where the user wrote it, though the cache goes first", () => {
+    const { message } = attempt({
+      nodes: NODES,
+      registries: {
+        "docker.io": { mirrors: [{ endpoint: "https://ok.example" }, { endpoint: "ftp://bad.example" }] },
+      },
+      cluster: { caches: { "docker.io": { service: { nodePort: 32001 } } } },
+    });
+    expect(message).toBe(
+      'registries["docker.io"].mirrors[1].endpoint: "ftp://bad.example" must be an http:// or https:// URL (scheme "ftp" is not supported)',
+    );
+  });
+
+  test("userMirrorPath shifts only the user's mirrors of registries that got mirrors first", () => {
+    const map = userMirrorPath(new Map([["docker.io", 2]]));
+    expect(map('registries["docker.io"].mirrors[3].endpoint')).toBe(
+      'registries["docker.io"].mirrors[1].endpoint',
+    );
+    expect(map('registries["docker.io"].mirrors[1].tls')).toBe('registries["docker.io"].mirrors[1].tls');
+    expect(map('registries["quay.io"].mirrors[3]')).toBe('registries["quay.io"].mirrors[3]');
+    expect(map('registries["docker.io"].server')).toBe('registries["docker.io"].server');
   });
 
   test("this build has no addon or side-load component: such declarations are refused, not faked", () => {
