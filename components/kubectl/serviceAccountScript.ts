@@ -42,6 +42,7 @@ export const SUMMARY_PREFIX = "REGISTRY_SETUP_SERVICE_ACCOUNT ";
 export interface ServiceAccountSummary {
   /** `<namespace>/<name>`. */
   readonly serviceAccount: string;
+  /** What ran: `apply` or `remove`. */
   readonly action: "apply" | "remove";
   /** Whether the ServiceAccount was written. */
   readonly changed: boolean;
@@ -57,17 +58,25 @@ export interface ServiceAccountSummary {
 
 /** The result of one kubectl run. */
 export interface KubectlResult {
+  /** Exit code (127 when kubectl could not be started). */
   readonly code: number;
+  /** Standard output. */
   readonly stdout: string;
+  /** Standard error. */
   readonly stderr: string;
 }
 
 /** What the script does to the world (real: child processes and a clock; tests may replace it). */
 export interface ScriptIo {
+  /** Run kubectl with these arguments and wait for it. */
   kubectl(args: string[]): KubectlResult;
+  /** Block for `ms` milliseconds. */
   sleep(ms: number): void;
+  /** Milliseconds since the epoch. */
   now(): number;
+  /** Print a line on standard output. */
   out(line: string): void;
+  /** Print a line on standard error. */
   err(line: string): void;
 }
 

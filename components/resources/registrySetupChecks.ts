@@ -240,8 +240,11 @@ export function checkRender(problems: Problems, input: unknown): RenderTarget[] 
 
 /** One registry entry the setup adds to the declaration, and where it comes from (for messages). */
 export interface AddedEntry {
+  /** The registry name (`host:port` or the upstream's name). */
   readonly name: string;
+  /** What the nodes get for it. */
   readonly entry: RegistryArgs;
+  /** The declaration's path of what it points at, e.g. `cluster.caches["docker.io"]`. */
   readonly source: string;
 }
 
