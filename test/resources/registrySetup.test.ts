@@ -14,7 +14,7 @@ import { expectValidK8s } from "../helpers/k8sSchema";
 import { installMocks, leaks, promiseOf, secretForms } from "../helpers/pulumiMocks";
 import { STAND_IN_PARTS, StandInRegistryAddon } from "../helpers/standinParts";
 import { addonEndpointMismatch, wireRegistryAddon } from "../../components/resources/clusterParts";
-import { userMirrorPath } from "../../components/resources/registrySetupChecks";
+import { userMirrorPath } from "../../components/resources/mergeDeclaration";
 
 const mocks = installMocks();
 let RegistrySetup: typeof Module.RegistrySetup;
