@@ -336,6 +336,30 @@ describe("RegistrySetup: nodes pointed at what runs in the cluster", () => {
     for (const r of kube) expect(r.provider.startsWith(`${urn}::`)).toBe(true);
   });
 
+  test("a namespace of both the registry and the pull Secrets is declared once, the Secret after it", async () => {
+    const name = unique("sharedns");
+    new RegistrySetup(name, {
+      registries: { "r.example": { auth: { username: "u", password: "p" } } },
+      cluster: {
+        registry: {},
+        pullSecrets: {
+          namespaces: ["container-registry", "team-a"],
+          createNamespaces: true,
+          serviceAccounts: { mode: "secretsOnly" },
+        },
+      },
+    });
+    await mocks.settle();
+    const namespaces = mocks.named(`${name}-`).filter((r) => r.type === "kubernetes:core/v1:Namespace");
+    expect(namespaces.map((r) => r.name).sort()).toEqual([
+      `${name}-cluster-namespace/container-registry`,
+      `${name}-pull-secrets-namespace/team-a`,
+    ]);
+    expect(mocks.one(`${name}-pull-secrets-pull-secret/container-registry`).dependencies).toEqual([
+      mocks.one(`${name}-cluster-namespace/container-registry`).urn,
+    ]);
+  });
+
   test("a registry declaration that is one Output: the Secrets still exist at construction, their data once known", async () => {
     const name = unique("output");
     const registries: RegistriesInput = pulumi.output({
