@@ -23,7 +23,7 @@ const EXAMPLES = path.join(__dirname, "..", "examples");
 
 /** Templates, with the deliveries (one per part of each node's plan) their example stack declares. */
 const TEMPLATES: [string, string[]][] = [
-  ["microk8s-dev-vm", ["dev-build-services", "dev-vm-files"]],
+  ["microk8s-dev-vm", ["dev-nodes-build-services", "dev-nodes-vm-files"]],
   [
     "private-registry",
     [
@@ -67,7 +67,10 @@ async function run(name: string, overrides: Record<string, string> = {}, secret:
 describe.each(TEMPLATES)("examples/%s with its example stack", (name, deliveries) => {
   test(`declares ${deliveries.length} delivery(ies) with fixed command texts and exports a readable file map`, async () => {
     const { exports, registrations } = await run(name);
-    const commands = registrations.filter((r) => r.type === "command:remote:Command");
+    // Node deliveries (the registry addon's command, where there is one, is tested with its component).
+    const commands = registrations.filter(
+      (r) => r.type === "command:remote:Command" && /-(files|services)$/.test(r.name),
+    );
     expect(commands.map((c) => c.name).sort()).toEqual(deliveries);
     for (const c of commands) {
       expect(c.inputs.create).toMatch(/^(sudo -n )?\/bin\/sh -s -- apply$/);
@@ -80,6 +83,20 @@ describe.each(TEMPLATES)("examples/%s with its example stack", (name, deliveries
       expect(Object.keys(files).length).toBeGreaterThan(0);
     }
   });
+});
+
+test("examples/microk8s-dev-vm: the registry addon on the VM, and every node trusts it", async () => {
+  const { exports, registrations } = await run("microk8s-dev-vm");
+  const addon = registrations.filter((r) => r.type === "registry-setup:index:MicroK8sRegistryAddon");
+  expect(addon.map((r) => r.name)).toEqual(["dev-registry-addon"]);
+  expect(await promiseOf(exports.registry as pulumi.Output<string>)).toBe("10.141.241.175:32000");
+  // The endpoint holds no secret, though it comes from a connection that holds the SSH key.
+  expect(await pulumi.isSecret(exports.registry as pulumi.Output<string>)).toBe(false);
+  const files = (await promiseOf(exports.files as pulumi.Output<Record<string, Record<string, string>>>))!;
+  expect(files.vm["/var/snap/microk8s/current/args/certs.d/10.141.241.175:32000/hosts.toml"]).toContain(
+    'server = "http://10.141.241.175:32000"',
+  );
+  expect(files.build["/etc/docker/daemon.json"]).toContain("10.141.241.175:32000");
 });
 
 test("examples/private-registry: the password (a canary) shows only inside secrets", async () => {
