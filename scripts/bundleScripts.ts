@@ -1,14 +1,15 @@
 /**
- * Bundles the ServiceAccount program (components/kubectl/serviceAccountScript.ts and the modules it imports)
- * into one self-contained script, and writes it as a string constant into
- * components/kubectl/serviceAccountScript.bundle.ts.
+ * Bundles the programs that `local.Command`s run with `node -` (each from components/kubectl/<entry>.ts and the
+ * modules it imports) into self-contained scripts, and writes each as a string constant into
+ * components/kubectl/<entry>.bundle.ts:
+ * - serviceAccountScript: the ServiceAccount imagePullSecrets program (SERVICE_ACCOUNT_SCRIPT);
+ * - daemonSetScript: the node-class give-back program (DAEMONSET_SCRIPT).
  *
- * Why a committed, generated constant: each ServiceAccount's `local.Command` runs `node -` with the script on
- * stdin, so the command text is the same on every machine (no absolute path of the operator's machine in it,
- * which would show as a diff when a colleague runs the stack). The constant is what the component puts on stdin,
- * the same in the published package (dist/), under ts-jest, and in the component package (plugin/, which runs
- * the TypeScript sources without TypeScript's compiler installed). test/kubectl/bundle.test.ts fails when the
- * committed file is not what this script would write now.
+ * Why a committed, generated constant: the command reads the script on stdin, so the command text is the same on
+ * every machine (no absolute path of the operator's machine in it, which would show as a diff when a colleague
+ * runs the stack). The constant is what the component puts on stdin, the same in the published package (dist/),
+ * under ts-jest, and in the component package (plugin/, which runs the TypeScript sources without TypeScript's
+ * compiler installed). test/kubectl/bundle.test.ts fails when a committed file is not what this script writes now.
  *
  * Usage: `npm run bundle` (ts-node scripts/bundleScripts.ts).
  */
@@ -19,11 +20,38 @@ import * as ts from "typescript";
 
 const COMPONENTS = path.join(__dirname, "..", "components");
 
-/** The generated module (path of the file the component imports). */
-export const BUNDLE_FILE = path.join(COMPONENTS, "kubectl", "serviceAccountScript.bundle.ts");
+/** A program to bundle. */
+export interface BundleSpec {
+  /** The entry module, as a path under components/ without extension. */
+  readonly entry: string;
+  /** The exported constant that holds the script. */
+  readonly constant: string;
+  /** What the program is, for the generated comments. */
+  readonly title: string;
+  /** How the command runs it. */
+  readonly usage: string;
+}
 
-/** The entry module, as a path under components/ without extension. */
-const ENTRY = "kubectl/serviceAccountScript";
+/** Every bundled program. */
+export const BUNDLES: readonly BundleSpec[] = [
+  {
+    entry: "kubectl/serviceAccountScript",
+    constant: "SERVICE_ACCOUNT_SCRIPT",
+    title: "the ServiceAccount imagePullSecrets program",
+    usage: "node - apply|remove",
+  },
+  {
+    entry: "kubectl/daemonSetScript",
+    constant: "DAEMONSET_SCRIPT",
+    title: "the node-class give-back program",
+    usage: "node - verify|give-back",
+  },
+];
+
+/** The generated module of a program (the file the component imports). */
+export function bundleFile(spec: BundleSpec): string {
+  return path.join(COMPONENTS, `${spec.entry}.bundle.ts`);
+}
 
 /** Transpile one module of components/ to CommonJS ES2020 without comments. */
 function transpile(id: string): string {
@@ -53,10 +81,10 @@ function resolve(from: string, spec: string): string {
   return parts.join("/");
 }
 
-/** The JavaScript of the bundled ServiceAccount script (what `node -` reads). */
-export function bundleServiceAccountScript(): string {
+/** The JavaScript of a bundled program (what `node -` reads). */
+export function bundleScript(spec: BundleSpec): string {
   const modules = new Map<string, string>();
-  const queue = [ENTRY];
+  const queue = [spec.entry];
   while (queue.length > 0) {
     const id = queue.shift()!;
     if (modules.has(id)) continue;
@@ -69,8 +97,8 @@ export function bundleServiceAccountScript(): string {
     .map((id) => `  ${JSON.stringify(id)}: function (exports, require, module) {\n${modules.get(id)}\n  },`)
     .join("\n");
   return `"use strict";
-// registry-setup: the ServiceAccount imagePullSecrets program, bundled from components/${ENTRY}.ts
-// (read that file). Run as \`node - apply|remove\` with this text on stdin and the parameters in the environment.
+// registry-setup: ${spec.title}, bundled from components/${spec.entry}.ts
+// (read that file). Run as \`${spec.usage}\` with this text on stdin and the parameters in the environment.
 (function () {
 const sources = {
 ${sources}
@@ -91,32 +119,32 @@ function load(id) {
   sources[id].call(module.exports, module.exports, (spec) => (spec.startsWith(".") ? load(resolve(id, spec)) : require(spec)), module);
   return module.exports;
 }
-load(${JSON.stringify(ENTRY)}).main();
+load(${JSON.stringify(spec.entry)}).main();
 })();
 `;
 }
 
-/** The text of the generated module, formatted as the repository's Prettier config says. */
-export function bundleModuleText(): string {
-  const script = bundleServiceAccountScript();
+/** The text of a program's generated module, formatted as the repository's Prettier config says. */
+export function bundleModuleText(spec: BundleSpec): string {
+  const script = bundleScript(spec);
   const lines = script.replace(/\n$/, "").split("\n");
   const text = `/**
- * GENERATED by scripts/bundleScripts.ts from components/${ENTRY}.ts and the modules it
- * imports: do not edit, run \`npm run bundle\`. The self-contained ServiceAccount program that each
- * ServiceAccount's \`local.Command\` feeds to \`node -\` on stdin.
+ * GENERATED by scripts/bundleScripts.ts from components/${spec.entry}.ts and the modules it
+ * imports: do not edit, run \`npm run bundle\`. The self-contained program (${spec.title}) that a
+ * \`local.Command\` feeds to \`node -\` on stdin.
  *
  * @module
  * @internal
  */
 
 /** The bundled program (JavaScript). */
-export const SERVICE_ACCOUNT_SCRIPT: string = [
+export const ${spec.constant}: string = [
 ${lines.map((l) => `  ${JSON.stringify(l)},`).join("\n")}
 ].join("\\n") + "\\n";
 `;
   // Prettier in a child process: its API loads plugins with dynamic import(), which jest refuses.
   const prettier = path.join(__dirname, "..", "node_modules", "prettier", "bin", "prettier.cjs");
-  const r = spawnSync(process.execPath, [prettier, "--stdin-filepath", BUNDLE_FILE], {
+  const r = spawnSync(process.execPath, [prettier, "--stdin-filepath", bundleFile(spec)], {
     input: text,
     encoding: "utf8",
   });
@@ -125,6 +153,8 @@ ${lines.map((l) => `  ${JSON.stringify(l)},`).join("\n")}
 }
 
 if (require.main === module) {
-  fs.writeFileSync(BUNDLE_FILE, bundleModuleText());
-  process.stdout.write(`wrote ${path.relative(process.cwd(), BUNDLE_FILE)}\n`);
+  for (const spec of BUNDLES) {
+    fs.writeFileSync(bundleFile(spec), bundleModuleText(spec));
+    process.stdout.write(`wrote ${path.relative(process.cwd(), bundleFile(spec))}\n`);
+  }
 }

@@ -35,7 +35,9 @@
  * @module
  * @internal
  */
-import { spawnSync } from "child_process";
+import { kubectlBase, realIo, ScriptIo, waitMs } from "./io";
+
+export { KubectlResult, realIo, ScriptIo } from "./io";
 
 /** The prefix of the summary line on stdout. */
 export const SUMMARY_PREFIX = "REGISTRY_SETUP_DAEMONSET ";
@@ -64,22 +66,6 @@ export interface DaemonSetSummary {
   readonly nodes: Record<string, number>;
   /** give-back: the nodes not given back when the wait ended, as `<daemonset>: <node> (<why>)`. */
   readonly pending: string[];
-}
-
-/** The result of one kubectl run. */
-export interface KubectlResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** What the script does to the world (real: child processes and a clock; tests may replace it). */
-export interface ScriptIo {
-  kubectl(args: string[]): KubectlResult;
-  sleep(ms: number): void;
-  now(): number;
-  out(line: string): void;
-  err(line: string): void;
 }
 
 interface Params {
@@ -126,22 +112,14 @@ function params(env: Record<string, string | undefined>): Params | string {
   if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === "string" && s !== "")) {
     return "REGISTRY_SETUP_DAEMONSETS must be a JSON list of DaemonSet names";
   }
-  const wait = env.REGISTRY_SETUP_WAIT_SECONDS === undefined ? 600 : Number(env.REGISTRY_SETUP_WAIT_SECONDS);
-  if (!Number.isInteger(wait) || wait < 0)
-    return "REGISTRY_SETUP_WAIT_SECONDS must be a whole number of seconds";
+  const wait = waitMs(env, 600);
+  if (wait === undefined) return "REGISTRY_SETUP_WAIT_SECONDS must be a whole number of seconds";
   const namespace = env.REGISTRY_SETUP_NAMESPACE as string;
   return {
     namespace,
     daemonSets: list as string[],
-    base: [
-      ...(env.REGISTRY_SETUP_KUBECONFIG ? ["--kubeconfig", env.REGISTRY_SETUP_KUBECONFIG] : []),
-      ...(env.REGISTRY_SETUP_CONTEXT ? ["--context", env.REGISTRY_SETUP_CONTEXT] : []),
-      "--request-timeout",
-      "30s",
-      "--namespace",
-      namespace,
-    ],
-    waitMs: wait * 1000,
+    base: kubectlBase(env, namespace),
+    waitMs: wait,
   };
 }
 
@@ -349,27 +327,6 @@ export function parseDaemonSetSummary(stdout: string): DaemonSetSummary | undefi
     .find((l) => l.startsWith(SUMMARY_PREFIX));
   return line ? (JSON.parse(line.slice(SUMMARY_PREFIX.length)) as DaemonSetSummary) : undefined;
 }
-
-/** The real world: kubectl from the PATH, a blocking sleep, the wall clock. */
-export const realIo: ScriptIo = {
-  kubectl(args) {
-    const r = spawnSync("kubectl", args, { encoding: "utf8" });
-    if (r.error) {
-      return {
-        code: 127,
-        stdout: "",
-        stderr: `kubectl could not be run (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}): install kubectl on the machine that runs pulumi`,
-      };
-    }
-    return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
-  },
-  sleep(ms) {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-  },
-  now: () => Date.now(),
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
 
 /** The entry point of the bundled script: `node - verify|give-back`. */
 export function main(): void {

@@ -23,7 +23,9 @@
  * @module
  * @internal
  */
-import { spawnSync } from "child_process";
+import { kubectlBase, KubectlResult, realIo, ScriptIo, waitMs } from "./io";
+
+export { KubectlResult, realIo, ScriptIo } from "./io";
 import {
   LocalObjectReference,
   planServiceAccountApply,
@@ -54,30 +56,6 @@ export interface ServiceAccountSummary {
   readonly imagePullSecrets: string[];
   /** How many patches the API server refused because the ServiceAccount changed meanwhile. */
   readonly retries: number;
-}
-
-/** The result of one kubectl run. */
-export interface KubectlResult {
-  /** Exit code (127 when kubectl could not be started). */
-  readonly code: number;
-  /** Standard output. */
-  readonly stdout: string;
-  /** Standard error. */
-  readonly stderr: string;
-}
-
-/** What the script does to the world (real: child processes and a clock; tests may replace it). */
-export interface ScriptIo {
-  /** Run kubectl with these arguments and wait for it. */
-  kubectl(args: string[]): KubectlResult;
-  /** Block for `ms` milliseconds. */
-  sleep(ms: number): void;
-  /** Milliseconds since the epoch. */
-  now(): number;
-  /** Print a line on standard output. */
-  out(line: string): void;
-  /** Print a line on standard error. */
-  err(line: string): void;
 }
 
 /** The parameters, read from the environment. */
@@ -115,25 +93,17 @@ function params(env: Record<string, string | undefined>): Params | string {
   if (!Array.isArray(secrets) || secrets.length === 0 || !secrets.every((s) => typeof s === "string")) {
     return "REGISTRY_SETUP_PULL_SECRETS must be a JSON list of Secret names";
   }
-  const wait = env.REGISTRY_SETUP_WAIT_SECONDS === undefined ? 60 : Number(env.REGISTRY_SETUP_WAIT_SECONDS);
-  if (!Number.isInteger(wait) || wait < 0)
-    return "REGISTRY_SETUP_WAIT_SECONDS must be a whole number of seconds";
+  const wait = waitMs(env, 60);
+  if (wait === undefined) return "REGISTRY_SETUP_WAIT_SECONDS must be a whole number of seconds";
   const namespace = env.REGISTRY_SETUP_NAMESPACE as string;
-  const base = [
-    ...(env.REGISTRY_SETUP_KUBECONFIG ? ["--kubeconfig", env.REGISTRY_SETUP_KUBECONFIG] : []),
-    ...(env.REGISTRY_SETUP_CONTEXT ? ["--context", env.REGISTRY_SETUP_CONTEXT] : []),
-    "--request-timeout",
-    "30s",
-    "--namespace",
-    namespace,
-  ];
+  const base = kubectlBase(env, namespace);
   return {
     namespace,
     name: env.REGISTRY_SETUP_SERVICE_ACCOUNT as string,
     secrets: secrets as string[],
     owner: env.REGISTRY_SETUP_OWNER as string,
     base,
-    waitMs: wait * 1000,
+    waitMs: wait,
   };
 }
 
@@ -300,31 +270,6 @@ export function parseServiceAccountSummary(stdout: string | undefined): ServiceA
     return undefined;
   }
 }
-
-/** The real world: kubectl from the PATH, a blocking sleep, the process's stdout and stderr. */
-export const realIo: ScriptIo = {
-  kubectl(args) {
-    const r = spawnSync("kubectl", args, { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
-    if (r.error) {
-      const code = (r.error as NodeJS.ErrnoException).code;
-      return {
-        code: 127,
-        stdout: "",
-        stderr:
-          code === "ENOENT"
-            ? "kubectl is not on the PATH of the machine that runs Pulumi"
-            : String(r.error.message),
-      };
-    }
-    return { code: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
-  },
-  sleep(ms) {
-    if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-  },
-  now: () => Date.now(),
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
 
 /** The script's entry point: `node - apply|remove` with the parameters in the environment. */
 export function main(): void {

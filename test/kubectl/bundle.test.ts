@@ -1,18 +1,28 @@
 /**
- * The committed bundle of the ServiceAccount program is what scripts/bundleScripts.ts builds from the current
- * sources: the script a local.Command runs is never stale. (Fix with `npm run bundle`.)
+ * The committed bundles of the kubectl programs are what scripts/bundleScripts.ts builds from the current sources:
+ * the script a local.Command runs is never stale. (Fix with `npm run bundle`.)
  */
 import * as fs from "fs";
-import { BUNDLE_FILE, bundleModuleText, bundleServiceAccountScript } from "../../scripts/bundleScripts";
+import * as path from "path";
+import { BUNDLES, bundleFile, bundleModuleText, bundleScript } from "../../scripts/bundleScripts";
 import { SERVICE_ACCOUNT_SCRIPT } from "../../components/kubectl/serviceAccountScript.bundle";
+import { DAEMONSET_SCRIPT } from "../../components/kubectl/daemonSetScript.bundle";
 
-test("components/kubectl/serviceAccountScript.bundle.ts is up to date (npm run bundle)", () => {
-  expect(fs.readFileSync(BUNDLE_FILE, "utf8")).toBe(bundleModuleText());
-  expect(SERVICE_ACCOUNT_SCRIPT).toBe(bundleServiceAccountScript());
-});
+const SCRIPTS: Record<string, string> = { SERVICE_ACCOUNT_SCRIPT, DAEMONSET_SCRIPT };
 
-test("the bundle is self-contained: only Node's own modules are required from outside it", () => {
-  const outside = [...SERVICE_ACCOUNT_SCRIPT.matchAll(/require\("([^".][^"]*)"\)/g)].map((m) => m[1]);
-  expect([...new Set(outside)].sort()).toEqual(["child_process"]);
-  expect(SERVICE_ACCOUNT_SCRIPT).not.toMatch(/\/work\/|\/home\/|\/root\//);
-});
+test.each(BUNDLES.map((b) => [path.basename(bundleFile(b)), b] as const))(
+  "components/kubectl/%s is up to date (npm run bundle)",
+  (_file, spec) => {
+    expect(fs.readFileSync(bundleFile(spec), "utf8")).toBe(bundleModuleText(spec));
+    expect(SCRIPTS[spec.constant]).toBe(bundleScript(spec));
+  },
+);
+
+test.each(Object.entries(SCRIPTS))(
+  "%s is self-contained: only Node's own modules are required from outside it",
+  (_name, script) => {
+    const outside = [...script.matchAll(/require\("([^".][^"]*)"\)/g)].map((m) => m[1]);
+    expect([...new Set(outside)].sort()).toEqual(["child_process"]);
+    expect(script).not.toMatch(/\/work\/|\/home\/|\/root\//);
+  },
+);

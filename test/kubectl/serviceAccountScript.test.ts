@@ -406,7 +406,7 @@ describe("kubectl's own settings", () => {
     });
     expect(r.status).toBe(1);
     expect(r.stderr).toBe(
-      `kubectl get serviceaccount ${NS}/${SA} failed: kubectl is not on the PATH of the machine that runs Pulumi\n`,
+      `kubectl get serviceaccount ${NS}/${SA} failed: kubectl is not on the PATH of the machine that runs Pulumi: install kubectl there\n`,
     );
   });
 });
