@@ -57,7 +57,7 @@ export interface PlanEntry {
    * entry we want in daemon.json.
    */
   readonly content: string;
-  /** The managed block's id (`block`, and `config-path` with a block). */
+  /** The managed block's id (`block` and `config-path`; an empty block body means "no block of ours"). */
   readonly blockId?: string;
   /** What a change needs; none when the runtime reads the file on every pull. */
   readonly effect?: Effect;
@@ -296,7 +296,9 @@ function planProfile(model: RegistryModel, profile: ProfileArgs, owner: string, 
               mode: secret ? 0o600 : 0o644,
               secret,
               content: `${certsDir}\n${block ?? ""}`,
-              ...(block !== undefined ? { blockId } : {}),
+              // Always the block id, even without a block: the node then strips a block of ours that an earlier
+              // declaration (with credentials) left in the file.
+              blockId,
               effect,
               check,
             }

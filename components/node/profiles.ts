@@ -118,6 +118,24 @@ export type ProfileArgs =
   | DockerProfileArgs
   | KubeletProfileArgs;
 
+/**
+ * How the node checks, after a restart or reload, that a service is healthy in the way that matters; a check
+ * that fails counts as a failed action (every file is put back and the service restarted on them). @internal
+ *
+ * - `containerd-cri`: `<ctr> --address <socket> plugins ls` must list the CRI plugin (`io.containerd.grpc.v1
+ *   cri … ok`) within about 20 s of the action. containerd without its CRI plugin keeps running and a systemd
+ *   restart reports success (e.g. `mirrors` set together with `config_path`), so the restart alone proves
+ *   nothing.
+ */
+export interface ServiceHealth {
+  /** The kind of check. */
+  readonly kind: "containerd-cri";
+  /** The `ctr` binary: an absolute path or a command name looked up on the node's fixed PATH. */
+  readonly ctr: string;
+  /** containerd's gRPC socket, an absolute path (e.g. `/run/containerd/containerd.sock`). */
+  readonly socket: string;
+}
+
 /** A service on the node and the commands that restart or reload it. @internal */
 export interface ServiceSpec {
   /** Stable key, `[a-z0-9_]+`. */
@@ -126,6 +144,8 @@ export interface ServiceSpec {
   readonly restart?: Argv;
   /** Reload command. */
   readonly reload?: Argv;
+  /** A check of the service after an action (none: the action's exit status decides). */
+  readonly health?: ServiceHealth;
 }
 
 const ABS_PATH_RE = /^(\/[A-Za-z0-9._+@:,=-]+)+$/;

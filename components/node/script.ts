@@ -11,11 +11,36 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError, Problem, show } from "../model/errors";
+import { beginMarker, endMarker } from "../render/managedBlock";
 import { NodePlan, OWNER_RE } from "./plan";
 import { checkNodePath } from "./profiles";
+import { SUMMARY_PREFIX } from "./summary";
 
-/** Version of the script format (printed in every summary line). */
-export const SCRIPT_FORMAT = 1;
+/**
+ * Version of the script format (printed in every summary line). 2: journalled switch, flock, one manifest file
+ * per owner with node identity and allowed directories; a node's format-1 state is refused, not converted.
+ */
+export const SCRIPT_FORMAT = 2;
+
+/** A part name (see {@link ScriptOptions.part}). */
+export const PART_RE = /^[a-z]{1,16}$/;
+
+const ID_PROBE = "id-placeholder";
+/**
+ * The managed-block marker lines with `@ID@` where the block id goes, from the same functions the TypeScript
+ * renderer uses (the node's awk twin gets them in the script header, so the two cannot drift apart).
+ */
+export const MARKER_TEMPLATES: { readonly begin: string; readonly end: string } = {
+  begin: template(beginMarker(ID_PROBE)),
+  end: template(endMarker(ID_PROBE)),
+};
+
+function template(marker: string): string {
+  const parts = marker.split(ID_PROBE);
+  if (parts.length !== 2)
+    throw new Error(`internal: the marker ${JSON.stringify(marker)} must hold its id once`);
+  return parts.join("@ID@");
+}
 
 /** The three things a node script can be asked to do. */
 export type ScriptMode = "apply" | "check" | "destroy";
@@ -31,17 +56,47 @@ export interface ScriptOptions {
   lockWaitSeconds?: number;
   /** Where the node keeps its record of managed files and backups. Defaults to `/var/lib/pulumi-registries`. */
   stateRoot?: string;
+  /**
+   * The part of the owner's plan this script applies, when a plan is split into scripts with disjoint paths
+   * (e.g. files that need no restart, and files that do). `[a-z]{1,16}`. Each part keeps its own state on the
+   * node (`<stateRoot>/<owner>@<part>`) and counts as an owner of its own; block ids stay the owner's.
+   * Defaults to none (one script per owner).
+   */
+  part?: string;
 }
 
 const SH_DIR = path.join(__dirname, "sh");
-let library: { lib: string; splice: string; configPath: string; json: string } | undefined;
+/** The awk programs, as the header variables that carry them. */
+const AWK_FILES: Record<string, string> = {
+  P_AWK_SPLICE: "splice.awk",
+  P_AWK_CONFIG_PATH: "configPath.awk",
+  P_AWK_JSON: "jsonArrays.awk",
+  P_AWK_STAGE: "stage.awk",
+  P_AWK_PLAN: "plan.awk",
+};
+let library: { lib: string; awk: [string, string][] } | undefined;
+
+/**
+ * Drop what only a reader needs (comment lines, blank lines, indentation): the library travels to every node on
+ * every run and is stored in the stack's state. Safe for these files: no here-doc or multi-line string in them,
+ * and every line continuation has a blank before its backslash.
+ */
+function compact(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => l.replace(/^[ \t]+/, ""))
+    .filter((l) => l !== "" && !l.startsWith("#"))
+    .join("\n")
+    .concat("\n");
+}
 
 function lib() {
   library ??= {
-    lib: fs.readFileSync(path.join(SH_DIR, "lib.sh"), "utf8"),
-    splice: fs.readFileSync(path.join(SH_DIR, "splice.awk"), "utf8"),
-    configPath: fs.readFileSync(path.join(SH_DIR, "configPath.awk"), "utf8"),
-    json: fs.readFileSync(path.join(SH_DIR, "jsonArrays.awk"), "utf8"),
+    lib: compact(fs.readFileSync(path.join(SH_DIR, "lib.sh"), "utf8")),
+    awk: Object.entries(AWK_FILES).map(([name, file]) => [
+      name,
+      compact(fs.readFileSync(path.join(SH_DIR, file), "utf8")),
+    ]),
   };
   return library;
 }
@@ -68,15 +123,10 @@ function base64Lines(content: string): string {
   return lines.join("\n");
 }
 
-function heredocVar(name: string, text: string, delimiter: string): string {
-  if (text.split("\n").includes(delimiter)) throw new Error(`internal: ${delimiter} occurs in ${name}`);
-  return `${name}=$(cat <<'${delimiter}'\n${text.replace(/\n+$/, "")}\n${delimiter}\n)\n`;
-}
-
 /** Check script options without a plan (so that components can refuse them at construction). */
 export function checkScriptOptions(options: ScriptOptions): Problem[] {
   const problems: Problem[] = [];
-  const { drift, lockWaitSeconds, stateRoot } = options;
+  const { drift, lockWaitSeconds, stateRoot, part } = options;
   if (drift !== undefined && drift !== "overwrite" && drift !== "fail") {
     problems.push({ path: "drift", message: `${show(drift)} is not allowed: use "overwrite" or "fail"` });
   }
@@ -91,6 +141,12 @@ export function checkScriptOptions(options: ScriptOptions): Problem[] {
   }
   const rootErr = stateRoot === undefined ? undefined : checkNodePath(stateRoot);
   if (rootErr) problems.push({ path: "stateRoot", message: rootErr });
+  if (part !== undefined && (typeof part !== "string" || !PART_RE.test(part))) {
+    problems.push({
+      path: "part",
+      message: `${show(part)} must match ${PART_RE} (it names a state directory)`,
+    });
+  }
   return problems;
 }
 
@@ -106,10 +162,28 @@ export function buildNodeScript(plan: NodePlan, options: ScriptOptions = {}): st
   const stateRoot = options.stateRoot ?? "/var/lib/pulumi-registries";
   const problems = checkScriptOptions(options);
   if (!OWNER_RE.test(plan.owner)) problems.push({ path: "owner", message: `must match ${OWNER_RE}` });
-  for (const e of plan.entries) {
+  plan.entries.forEach((e) => {
+    const at = `entries[${JSON.stringify(e.path)}]`;
     const err = checkNodePath(e.path);
-    if (err) problems.push({ path: `entries[${JSON.stringify(e.path)}]`, message: err });
-  }
+    if (err) problems.push({ path: at, message: err });
+    // The node decodes the payload with awk, one character a byte: a NUL byte cannot travel (no config has one).
+    if (e.content.includes("\u0000"))
+      problems.push({ path: `${at}.content`, message: "must not contain a NUL byte" });
+  });
+  plan.services.forEach((svc) => {
+    if (!svc.health) return;
+    const at = `services[${JSON.stringify(svc.name)}].health`;
+    if (svc.health.kind !== "containerd-cri") {
+      problems.push({
+        path: `${at}.kind`,
+        message: `${show(svc.health.kind)} is not a health check: use "containerd-cri"`,
+      });
+    }
+    const ctrErr = /^[A-Za-z0-9._+-]+$/.test(svc.health.ctr) ? undefined : checkNodePath(svc.health.ctr);
+    if (ctrErr) problems.push({ path: `${at}.ctr`, message: `${ctrErr}, or a command name such as "ctr"` });
+    const sockErr = checkNodePath(svc.health.socket);
+    if (sockErr) problems.push({ path: `${at}.socket`, message: sockErr });
+  });
   if (problems.length) throw new ConfigError(problems);
 
   const out: string[] = [];
@@ -123,12 +197,22 @@ export function buildNodeScript(plan: NodePlan, options: ScriptOptions = {}): st
   out.push(`P_DRIFT=${shQuote(drift)}\n`);
   out.push(`P_LOCK_WAIT=${lockWait}\n`);
   if (plan.containerdMajor) out.push(`P_CONTAINERD_MAJOR=${plan.containerdMajor}\n`);
+  if (options.part !== undefined) out.push(`P_PART=${shQuote(options.part)}\n`);
+  // Constants shared with the TypeScript side, so that the node cannot drift from it.
+  out.push(`P_FORMAT=${SCRIPT_FORMAT}\n`);
+  out.push(`P_SUMMARY_PREFIX=${shQuote(SUMMARY_PREFIX)}\n`);
+  out.push(`P_MARK_BEGIN=${shQuote(MARKER_TEMPLATES.begin)}\n`);
+  out.push(`P_MARK_END=${shQuote(MARKER_TEMPLATES.end)}\n`);
 
   out.push("p_services() {\n  :\n");
   for (const svc of plan.services) {
     for (const action of ["restart", "reload"] as const) {
       const argv = svc[action];
       if (argv) out.push(`  p_service ${shQuote(svc.name)} ${action} ${argv.map(shQuote).join(" ")}\n`);
+    }
+    if (svc.health) {
+      const { kind, ctr, socket } = svc.health;
+      out.push(`  p_health ${[svc.name, kind, ctr, socket].map(shQuote).join(" ")}\n`);
     }
   }
   out.push("}\n");
@@ -148,10 +232,9 @@ export function buildNodeScript(plan: NodePlan, options: ScriptOptions = {}): st
   });
   out.push("}\n");
 
-  const { lib: body, splice, configPath, json } = lib();
-  out.push(heredocVar("P_AWK_SPLICE", splice, "P_AWK_EOF"));
-  out.push(heredocVar("P_AWK_CONFIG_PATH", configPath, "P_AWK_EOF"));
-  out.push(heredocVar("P_AWK_JSON", json, "P_AWK_EOF"));
+  const { lib: body, awk } = lib();
+  // Plain quoted assignments: no process is started to read them (a here-doc in $(cat …) costs a fork each).
+  for (const [name, text] of awk) out.push(`${name}=${shQuote(text)}\n`);
   out.push(body);
   return out.join("");
 }

@@ -12,6 +12,8 @@ export interface ApplySummary {
   readonly node: string;
   /** The owner whose entries were applied. */
   readonly owner: string;
+  /** The part of the owner's plan this script applied, when the plan was split (e.g. by effect). */
+  readonly part?: string;
   /** `apply`, `check` (nothing changed, only compared) or `destroy`. */
   readonly mode: "apply" | "check" | "destroy";
   /** Paths written (or, in `check` mode, that an apply would write — none are listed then: see `drift`). */

@@ -1,39 +1,56 @@
-# pulumi-registries node library (POSIX sh; runs under dash, busybox sh and bash).
+# pulumi-registries node library (POSIX sh; runs under dash, busybox sh and bash; any POSIX awk).
 #
 # The generated header before this text defines:
-#   P_OWNER P_NODE P_ROOT P_DRIFT P_LOCK_WAIT    settings (already validated and quoted)
+#   P_OWNER P_NODE P_ROOT P_DRIFT P_LOCK_WAIT [P_CONTAINERD_MAJOR] [P_PART]   settings (validated and quoted)
+#   P_FORMAT P_SUMMARY_PREFIX P_MARK_BEGIN P_MARK_END   constants shared with the TypeScript side
 #   p_payload      calls p_stage once per managed entry, content as a base64 here-doc
-#   p_services     calls p_service once per service (name, action, argv...)
+#   p_services     calls p_service once per service action (name, action, argv...), p_health per health check
 #   p_probes       calls p_probe once per mirror to probe (may be empty)
-#   P_AWK_SPLICE P_AWK_CONFIG_PATH P_AWK_JSON    the awk programs
+#   P_AWK_SPLICE P_AWK_CONFIG_PATH P_AWK_JSON P_AWK_STAGE P_AWK_PLAN   the awk programs
 # Usage: sh -s -- apply | check | destroy   (the script itself arrives on stdin).
 #
-# Nothing here prints file content: the payload may hold credentials. Every expansion is quoted.
+# Nothing here prints file content: the payload may hold credentials. Every expansion is quoted, except lists
+# of paths split on blanks with globbing off (paths are validated: no blanks, no glob characters).
+#
+# Crash safety (every step that changes the node is labelled with p_crash_point):
+# - one run at a time per state root: flock on <root>/.flock (the kernel drops it when the holder dies);
+# - state/<owner>/manifest is the only record of what is managed; it is replaced by rename only;
+# - a switch is journalled first (state/txn: the new manifest, the list of targets, dirs and backups), then every
+#   target gets an undo hard link beside it, then temp files, a flush, the renames, the service actions, and the
+#   rename of txn/manifest.new onto the manifest: that rename is the commit point. A run that dies before it is
+#   rolled back by the next run (undo links renamed back), one that dies after it is finished (undo links and
+#   given-back backups deleted). Nothing but a successful destroy removes the state directory.
 
 set -eu
 umask 077
 : "${P_OWNER:?}" "${P_NODE:?}" "${P_ROOT:?}" "${P_DRIFT:?}" "${P_LOCK_WAIT:?}"
+: "${P_FORMAT:?}" "${P_SUMMARY_PREFIX:?}" "${P_MARK_BEGIN:?}" "${P_MARK_END:?}"
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/snap/bin
 export PATH
 LC_ALL=C
 export LC_ALL
 P_MODE=${1:-apply}
-P_TAB=$(printf '\t')
-P_S="$P_ROOT/$P_OWNER"
+P_TAB='	'
+P_PART=${P_PART:-}
+P_SDIR=$P_OWNER${P_PART:+@$P_PART}
+P_S=$P_ROOT/$P_SDIR
 P_W=""
+P_WROOT=""
 P_LOCKED=0
 P_TXN=0
-P_DONE=0
-P_ACTING=0
-P_S_EXISTED=0
 P_CHANGED=""
 P_REMOVED=""
 P_DRIFTED=""
 P_ACTIONS=""
 P_PROBED=""
 P_UNCHANGED=0
+P_NOPS=0
+P_MANIFEST=same
 P_RECOVERED=false
 P_ROLLED_BACK=false
+
+# A label on every step that changes the node. Inert here; the crash-point test harness replaces this one line.
+p_crash_point() { :; }
 
 p_say() { printf 'pulumi-registries[%s]: %s\n' "$P_NODE" "$*" >&2 || true; }
 p_die() {
@@ -44,415 +61,636 @@ p_die() {
 }
 
 # --- small helpers ----------------------------------------------------------------------------------------
-p_sha() { if [ -f "$1" ]; then sha256sum <"$1" | cut -c1-64; else echo absent; fi; }
-p_key() { printf '%s' "$1" | sha256sum | cut -c1-24; }
-p_mode_of() { if [ -e "$1" ]; then stat -c %a "$1"; else echo absent; fi; }
-p_ends_nl() { # 1 when the file is empty or ends with a newline
-  if [ ! -s "$1" ]; then echo 1; elif [ "$(tail -c1 "$1" | od -An -c | tr -d ' ')" = '\n' ]; then echo 1; else echo 0; fi
+p_undo() { p_u="${1%/*}/.${1##*/}.prr-undo"; }
+p_tmp() { p_t="${1%/*}/.${1##*/}.prr-tmp"; }
+p_sync() { # FILE...: flush them (files and directories) to disk; a sync without file arguments flushes everything
+  [ "$#" -gt 0 ] || return 0
+  sync "$@" 2>/dev/null || sync
 }
-p_json_list() { # newline-separated words -> ["a","b"] (words are validated paths/names: no quotes or backslashes)
-  printf '%s' "$1" | awk 'BEGIN { printf "[" } NF { printf "%s\"%s\"", (n++ ? "," : ""), $0 } END { printf "]" }'
+p_ends_nl() { # FILE -> p_nl=1 when the file is empty or ends with a newline
+  p_nl=0
+  if [ -z "$(tail -c1 "$1")" ]; then p_nl=1; fi
 }
-p_add() { # append a line to a newline-separated list variable named $1
-  eval "p_cur=\${$1}"
-  if [ -z "$p_cur" ]; then eval "$1=\$2"; else eval "$1=\"\${p_cur}
-\$2\""; fi
+p_safe() { # PATH MIN-SLASHES: a path state may name (the plan awk applies the full allow-list to manifests)
+  case "$1" in
+    *[!A-Za-z0-9._+@:,=/-]* | *//* | */./* | */../* | */. | */.. | "$P_ROOT" | "$P_ROOT"/*) return 1 ;;
+  esac
+  case "$2:$1" in
+    2:/*/*/* | 3:/*/*/*) return 0 ;;
+    2:/*/*) return 0 ;;
+  esac
+  return 1
 }
 
-# --- lock: one apply at a time per node, stale locks (dead holder) are broken ------------------------------
+# --- lock: one run at a time per state root ----------------------------------------------------------------
+# flock(2) on a file: atomic, released by the kernel when the holder dies (no stale lock to break), and it
+# works across PID namespaces (a DaemonSet pod entering the host's mount namespace locks the same inode).
 p_lock() {
-  mkdir -p "$P_ROOT"
-  chmod 700 "$P_ROOT"
-  p_waited=0
-  while ! mkdir "$P_ROOT/.lock" 2>/dev/null; do
-    p_holder=$(cat "$P_ROOT/.lock/pid" 2>/dev/null || true)
-    if [ -n "$p_holder" ] && ! kill -0 "$p_holder" 2>/dev/null; then
-      rm -rf "$P_ROOT/.lock"
-      continue
+  command -v flock >/dev/null 2>&1 ||
+    p_die 69 "flock is not installed on this node (util-linux, or BusyBox with flock): it serialises runs on a node; install it, then apply again. Nothing was changed"
+  while :; do
+    [ -d "$P_ROOT" ] || mkdir -p "$P_ROOT"
+    exec 9>>"$P_ROOT/.flock"
+    if ! flock -n 9; then
+      [ "$P_LOCK_WAIT" -gt 0 ] ||
+        p_die 75 "another run holds the lock of this node (lockWaitSeconds is 0); nothing was changed: try again"
+      if flock --version >/dev/null 2>&1; then
+        flock -w "$P_LOCK_WAIT" 9 ||
+          p_die 75 "another run has held the lock of this node for ${P_LOCK_WAIT}s; nothing was changed: try again"
+      else # BusyBox flock has no timeout
+        p_waited=0
+        until flock -n 9; do
+          [ "$p_waited" -lt "$P_LOCK_WAIT" ] ||
+            p_die 75 "another run has held the lock of this node for ${P_LOCK_WAIT}s; nothing was changed: try again"
+          sleep 1
+          p_waited=$((p_waited + 1))
+        done
+      fi
     fi
-    if [ -z "$p_holder" ] && [ -n "$(find "$P_ROOT/.lock" -maxdepth 0 -mmin +2 2>/dev/null)" ]; then
-      rm -rf "$P_ROOT/.lock"
-      continue
+    # A run that left nothing to manage removes the lock file (and the root) while holding it: whoever waited on
+    # that file holds a lock nobody else can see, so it starts over on the current file. (-ef: dash, bash and
+    # BusyBox all have it; /proc/self is this shell, whatever PID namespace it runs in.)
+    # shellcheck disable=SC3013
+    if [ ! -e /proc/self/fd/9 ] || [ "$P_ROOT/.flock" -ef /proc/self/fd/9 ]; then
+      P_LOCKED=1
+      return 0
     fi
-    [ "$p_waited" -lt "$P_LOCK_WAIT" ] || p_die 75 "another apply has held the lock for ${p_waited}s (pid ${p_holder:-?}); try again"
-    sleep 1
-    p_waited=$((p_waited + 1))
+    exec 9>&-
   done
-  echo "$$" >"$P_ROOT/.lock/pid"
-  P_LOCKED=1
+}
+
+# --- work directory: decoded payloads live here for the run only ---------------------------------------------
+# On /run (a tmpfs on every systemd node) when it is there: a decoded credential never reaches a disk, and a run
+# killed with SIGKILL leaves it until the next run (which sweeps it under the lock) or a reboot.
+p_work() {
+  if [ -d /run ] && [ -w /run ]; then P_WROOT=/run/pulumi-registries$P_ROOT; else P_WROOT=$P_ROOT; fi
+  p_old=""
+  for p_d in "$P_WROOT"/.work.* "$P_ROOT"/.work.*; do [ ! -e "$p_d" ] || p_old="$p_old $p_d"; done
+  set -f
+  # shellcheck disable=SC2086 # validated paths, split on blanks on purpose
+  [ -z "$p_old" ] || rm -rf $p_old
+  set +f
+  P_W=$P_WROOT/.work.$$
+  mkdir -p "$P_W"
+  : >"$P_W/services"
+  : >"$P_W/entries"
+  : >"$P_W/payload"
+  : >"$P_W/resolved"
 }
 
 p_cleanup() {
   p_rc=$?
   trap '' HUP INT TERM PIPE
-  if [ "$P_TXN" = 1 ] && [ "$P_DONE" = 0 ]; then
-    p_say "interrupted during the switch: rolling back"
-    p_txn_rollback || true
-    P_ROLLED_BACK=true
-    # A service may already run on the new files: bring it back onto the restored ones.
-    [ "$P_ACTING" = 0 ] || p_run_actions "$P_W/actions.rollback" || true
+  set +e
+  if [ "$P_TXN" = 1 ] && [ -d "$P_S/txn" ]; then
+    if [ -f "$P_S/txn/manifest.new" ]; then
+      p_say "interrupted during the switch: rolling back"
+      if p_rollback "$P_S/txn"; then
+        P_ROLLED_BACK=true
+      else
+        p_say "the rollback did not finish; the next run on this node finishes it"
+      fi
+    else
+      p_roll_forward "$P_S/txn"
+    fi
   fi
-  # A first apply that failed (at any point before it finished) leaves no state behind either.
-  if [ "$p_rc" != 0 ] && [ "$P_DONE" = 0 ] && [ "$P_S_EXISTED" = 0 ] && [ "$P_MODE" != check ]; then rm -rf "$P_S"; fi
   [ -z "$P_W" ] || rm -rf "$P_W"
-  [ "$P_LOCKED" = 0 ] || rm -rf "$P_ROOT/.lock"
-  rmdir "$P_ROOT" 2>/dev/null || true
+  [ "$P_LOCKED" = 0 ] || p_tidy
   exit "$p_rc"
 }
 
-# --- staging: the payload is decoded into a private work directory ------------------------------------------
-p_stage() { # N KIND PATH MODE EFFECT CHECK EXTRA  (content on stdin, base64)
-  base64 -d >"$P_W/in.$1" || p_die 65 "payload entry $1 is damaged (base64)"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" >>"$P_W/entries"
+p_tidy() { # empty directories only: an owner directory without state, a root that holds nothing but the lock
+  if [ -d "$P_S" ] && [ ! -e "$P_S/manifest" ]; then rmdir "$P_S/backups" "$P_S" 2>/dev/null || true; fi
+  for p_e in "$P_ROOT"/* "$P_ROOT"/.[!.]* "$P_ROOT"/..?*; do
+    [ -e "$p_e" ] || [ -L "$p_e" ] || continue
+    [ "$p_e" = "$P_ROOT/.flock" ] || return 0
+  done
+  rm -f "$P_ROOT/.flock"
+  p_dirs=""
+  p_d=$P_WROOT
+  while [ "$p_d" != /run ] && [ "$p_d" != "$P_ROOT" ] && [ -n "$p_d" ]; do
+    p_dirs="$p_dirs $p_d"
+    p_d=${p_d%/*}
+  done
+  set -f
+  # shellcheck disable=SC2086 # validated paths, split on blanks on purpose
+  rmdir "$P_ROOT" $p_dirs 2>/dev/null || true
+  set +f
 }
 
-p_service() { # NAME ACTION ARGV...  record the command of a service action
-  p_sname=$1
-  p_sact=$2
+# --- the header's callbacks ---------------------------------------------------------------------------------
+p_stage() { # N KIND PATH MODE EFFECT CHECK EXTRA  (content on stdin, base64); stdout: payload, fd 3: entries
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" >&3
+  printf '@%s\n' "$1"
+  while IFS= read -r p_l; do printf '%s\n' "$p_l"; done
+}
+
+p_service() { # NAME ACTION ARGV...  one line "S<TAB>name<TAB>action<TAB>argv..." (words never hold a tab)
+  p_l="S$P_TAB$1$P_TAB$2"
   shift 2
-  : >"$P_W/svc.$p_sname.$p_sact"
-  for p_word in "$@"; do printf '%s\n' "$p_word" >>"$P_W/svc.$p_sname.$p_sact"; done
+  for p_word in "$@"; do p_l="$p_l$P_TAB$p_word"; done
+  printf '%s\n' "$p_l" >>"$P_W/services"
 }
 
-p_run_service() { # NAME ACTION -> runs the recorded argv, output to the work log
-  p_argv="$P_W/svc.$1.$2"
-  # A file dropped from the declaration may need a service the new plan no longer names: use its last command.
-  [ -f "$p_argv" ] || p_argv="$P_S/svc/$1.$2"
-  [ -f "$p_argv" ] || p_die 70 "no $2 command for service $1"
-  # Rebuild the argv from one word per line; words never contain newlines (validated before rendering).
-  set --
-  while IFS= read -r p_word; do set -- "$@" "$p_word"; done <"$p_argv"
-  "$@" </dev/null >>"$P_W/service.log" 2>&1
+p_health() { # NAME KIND ARG...  how to tell that the service is healthy after an action
+  p_l="H$P_TAB$1$P_TAB$2"
+  shift 2
+  for p_word in "$@"; do p_l="$p_l$P_TAB$p_word"; done
+  printf '%s\n' "$p_l" >>"$P_W/services"
 }
 
-# --- the managed-entry engines ------------------------------------------------------------------------------
-p_final() { # N KIND PATH EXTRA -> writes $P_W/final.N, or fails with a message
-  p_in="$P_W/in.$1"
-  p_out="$P_W/final.$1"
-  case "$2" in
-    file) cp "$p_in" "$p_out" ;;
-    block)
-      if [ -f "$3" ]; then p_src=$3; else p_src=/dev/null; fi
-      awk -v id="$4" -v mode=splice -v blockfile="$p_in" -v final_nl="$(p_ends_nl "$p_src")" "$P_AWK_SPLICE" "$p_src" >"$p_out" ||
-        p_die 65 "$3: the managed block of owner $4 is damaged (a marker line is missing or doubled); remove the marker lines by hand"
+# --- services -----------------------------------------------------------------------------------------------
+p_find() { # KIND NAME [ACTION] JOURNAL -> "$@"-ready line in p_found (from the journal, this script, the manifest)
+  p_want="$1$P_TAB$2$P_TAB${3:+$3$P_TAB}"
+  for p_f in "$4/services" "$P_W/services" "$P_S/manifest"; do
+    [ -f "$p_f" ] || continue
+    while IFS= read -r p_found; do
+      case "$p_found" in "$p_want"*) return 0 ;; esac
+    done <"$p_f"
+  done
+  p_found=""
+  return 1
+}
+
+p_run_service() { # NAME ACTION JOURNAL -> runs the recorded argv (output to the work log), then its health check
+  p_find S "$1" "$2" "$3" || { p_say "no $2 command for service $1"; return 70; }
+  set -f
+  p_ifs=$IFS
+  IFS=$P_TAB
+  # shellcheck disable=SC2086 # split on tabs on purpose: one argv word per field
+  set -- $p_found
+  IFS=$p_ifs
+  set +f
+  p_sname=$2
+  shift 3
+  # fd 9 holds the lock: a daemon started by this command must not inherit it.
+  "$@" </dev/null >>"$P_W/service.log" 2>&1 9>&- || return 1
+  p_find H "$p_sname" "" "${P_J:-/nonexistent}" || return 0
+  set -f
+  IFS=$P_TAB
+  # shellcheck disable=SC2086
+  set -- $p_found
+  IFS=$p_ifs
+  set +f
+  shift 2
+  p_healthy "$@"
+}
+
+p_healthy() { # KIND ARG...: the service does what matters, within about 20 s
+  case "$1" in
+    containerd-cri)
+      p_i=0
+      while :; do
+        if "$2" --address "$3" --timeout 5s plugins ls </dev/null 2>>"$P_W/service.log" 9>&- |
+          awk '$1 == "io.containerd.grpc.v1" && $2 == "cri" { s = $NF } END { exit s != "ok" }'; then
+          return 0
+        fi
+        p_i=$((p_i + 1))
+        [ "$p_i" -lt 40 ] || break
+        sleep 0.5 2>/dev/null || sleep 1
+      done
+      printf 'health check: containerd at %s has no working CRI plugin (ctr plugins ls)\n' "$3" >>"$P_W/service.log"
+      return 1
       ;;
-    config-path)
-      # First line: the hosts directory to enable; the rest (if any): our CRI block for the same file.
-      if [ -f "$3" ]; then p_src=$3; else p_src=/dev/null; fi
-      p_value=$(head -n 1 "$p_in")
-      tail -n +2 "$p_in" >"$p_in.block"
-      p_rc=0
-      awk -v value="$p_value" -v exists="$([ -f "$3" ] && echo 1 || echo 0)" -v final_nl="$(p_ends_nl "$p_src")" \
-        -v major="${P_CONTAINERD_MAJOR:-1}" "$P_AWK_CONFIG_PATH" "$p_src" >"$p_out" || p_rc=$?
-      case "$p_rc" in
-        0) ;;
-        3) p_die 65 "$3 sets registry.mirrors, which containerd refuses together with config_path: move those mirrors into the declaration and remove them from the file" ;;
-        4) p_die 65 "$3 sets registry.configs TLS settings, which containerd refuses together with config_path: move them into the declaration and remove them from the file" ;;
-        *) p_die 65 "$3: could not enable config_path automatically (unusual layout); set config_path = \"$p_value\" by hand" ;;
-      esac
-      if [ "$4" != "-" ]; then
-        mv "$p_out" "$p_out.cp"
-        awk -v id="$4" -v mode=splice -v blockfile="$p_in.block" -v final_nl="$(p_ends_nl "$p_out.cp")" "$P_AWK_SPLICE" "$p_out.cp" >"$p_out" ||
-          p_die 65 "$3: the managed block of owner $4 is damaged (a marker line is missing or doubled); remove the marker lines by hand"
-      fi
+    *)
+      printf 'health check: unknown kind %s\n' "$1" >>"$P_W/service.log"
+      return 1
       ;;
-    json-merge) p_json_final "$1" "$3" ;;
-    *) p_die 70 "unknown entry kind $2" ;;
   esac
 }
 
-p_json_final() { # N PATH: merge our entries into the JSON file's arrays, keeping every other byte
-  p_prev="$P_S/added.$(p_key "$2")"
-  [ -f "$p_prev" ] || p_prev=/dev/null
-  if [ -f "$2" ]; then p_src=$2; else p_src=/dev/null; fi
+p_run_actions() { # JOURNAL: run its actions (action:service lines) -> 0, or 1 at the first failure
+  P_J=$1
+  while IFS= read -r p_a <&4; do
+    [ -n "$p_a" ] || continue
+    case ",$P_ACTIONS," in *",\"$p_a\","*) ;; *) P_ACTIONS="${P_ACTIONS:+$P_ACTIONS,}\"$p_a\"" ;; esac
+    p_crash_point action.run
+    p_run_service "${p_a#*:}" "${p_a%%:*}" "$1" || return 1
+    p_crash_point action.done
+  done 4<"$1/actions"
+}
+
+# --- journal: rollback and roll-forward ---------------------------------------------------------------------
+p_journal_ok() { # JOURNAL: written by this format, and every name in it is one state may name
+  IFS= read -r p_l <"$1/list" || p_l=""
+  [ "$p_l" = "V${P_TAB}2" ] || p_die 70 "$1 was left by an older script format: finish or undo that run with the version that started it"
+  while IFS="$P_TAB" read -r p_k p_v <&3; do
+    case "$p_k" in
+      V) continue ;;
+      f | a) p_safe "$p_v" 3 ;;
+      d) p_safe "$p_v" 2 ;;
+      b | g) case "$p_v" in b | b*[!0-9]*) false ;; b*) true ;; *) false ;; esac ;;
+      t) case "$p_v" in */../* | */./* | *[!A-Za-z0-9._+@:,=/-]*) false ;; "$P_ROOT/.attic/$P_SDIR/"*) true ;; *) false ;; esac ;;
+      *) false ;;
+    esac || p_die 65 "$1/list names \"$p_v\", which state may not name; nothing was changed (the journal is damaged or was edited)"
+  done 3<"$1/list"
+}
+
+p_rollback() { # JOURNAL: every target back as it was, this run's backups and directories gone, services restarted
+  p_journal_ok "$1"
+  p_rm=""
+  p_dirs=""
+  p_syncd=""
+  while IFS="$P_TAB" read -r p_k p_v <&3; do
+    case "$p_k" in
+      f)
+        p_undo "$p_v"
+        p_tmp "$p_v"
+        # Not switched yet: both names are one file (and rename(2) would keep both), so the link just goes.
+        # shellcheck disable=SC3013
+        if [ "$p_u" -ef "$p_v" ]; then
+          p_rm="$p_rm $p_u"
+        elif [ -e "$p_u" ]; then
+          mv -f "$p_u" "$p_v" || return 1
+        fi
+        p_rm="$p_rm $p_t"
+        p_syncd="$p_syncd ${p_v%/*}"
+        p_crash_point rollback.restored
+        ;;
+      a)
+        p_tmp "$p_v"
+        p_rm="$p_rm $p_v $p_t"
+        ;;
+      b) p_rm="$p_rm $P_S/backups/$p_v" ;;
+      t) p_rm="$p_rm $p_v" ;;
+      d) p_dirs="$p_v $p_dirs" ;;
+    esac
+  done 3<"$1/list"
+  set -f
+  # shellcheck disable=SC2086 # validated paths, split on blanks on purpose
+  [ -z "$p_rm" ] || rm -f $p_rm || { set +f; return 1; }
+  # shellcheck disable=SC2086
+  [ -z "$p_dirs" ] || rmdir $p_dirs 2>/dev/null || true
+  # shellcheck disable=SC2086
+  p_sync $p_syncd
+  set +f
+  p_crash_point rollback.files-restored
+  # A service may already run on the new files: bring it back onto the restored ones.
+  if [ -f "$1/acting" ]; then
+    p_run_actions "$1" || p_say "the service action on the restored files failed too (see above); the files are as they were before this run"
+  fi
+  mv "$1" "$P_S/txn.dead"
+  p_crash_point rollback.journal-retired
+  rm -rf "$P_S/txn.dead"
+  P_TXN=0
+}
+
+p_roll_forward() { # JOURNAL: the switch was committed; drop the undo links and the backups given back
+  p_journal_ok "$1"
+  p_rm=""
+  while IFS="$P_TAB" read -r p_k p_v <&3; do
+    case "$p_k" in
+      f) p_undo "$p_v" && p_rm="$p_rm $p_u" ;;
+      g) p_rm="$p_rm $P_S/backups/$p_v" ;;
+    esac
+  done 3<"$1/list"
+  set -f
+  # shellcheck disable=SC2086 # validated paths, split on blanks on purpose
+  rm -rf $p_rm "$1"
+  set +f
+  P_TXN=0
+}
+
+p_recover() { # an earlier run died: finish or undo it before anything else
+  if [ -e "$P_S/txn.dead" ] || [ -e "$P_S/txn.new" ]; then rm -rf "$P_S/txn.dead" "$P_S/txn.new"; fi
+  [ -d "$P_S/txn" ] || return 0
+  if [ -f "$P_S/txn/manifest.new" ]; then
+    p_say "found an interrupted apply: restoring the files it had started to change"
+    p_rollback "$P_S/txn" || p_die 73 "could not restore the files of an interrupted apply; fix the cause above and run again"
+    P_RECOVERED=true
+  else
+    p_roll_forward "$P_S/txn"
+  fi
+}
+
+# --- planning -----------------------------------------------------------------------------------------------
+p_resolve() { # each target: the path itself, or the regular file a symbolic link at the path leads to
+  while IFS="$P_TAB" read -r p_n _ p_path _ <&3; do
+    if [ -L "$p_path" ]; then
+      p_to=$(readlink -f "$p_path") || p_to=""
+      if [ -z "$p_to" ] || [ ! -f "$p_to" ]; then
+        p_die 65 "$p_path is a symbolic link that leads to no regular file (dangling, a directory or a loop): fix or remove the link; nothing was changed"
+      fi
+      printf '%s\t%s\t1\n' "$p_n" "$p_to"
+    else
+      printf '%s\t%s\t0\n' "$p_n" "$p_path"
+    fi
+  done 3<"$P_W/entries" >"$P_W/resolved"
+}
+
+p_finals() { # the final content of each entry that edits a file others own (whole files need nothing)
+  while IFS="$P_TAB" read -r p_n p_kind p_path _ _ _ p_extra <&3 && IFS="$P_TAB" read -r _ p_to _ <&4; do
+    case "$p_kind" in
+      file) ;;
+      block) p_block "$p_n" "$p_path" "$p_to" "$p_to" "$p_extra" ;;
+      config-path) p_config_path "$p_n" "$p_path" "$p_to" "$p_extra" ;;
+      json-merge) p_json_final "$p_n" "$p_path" "$p_to" ;;
+      *) p_die 70 "unknown entry kind $p_kind" ;;
+    esac
+  done 3<"$P_W/entries" 4<"$P_W/resolved"
+}
+
+p_block() { # N PATH SOURCE TARGET ID: splice our block into SOURCE (an empty block: take ours out)
+  p_src=$3
+  p_nl=1
+  if [ -f "$p_src" ]; then p_ends_nl "$p_src"; else p_src=/dev/null; fi
+  p_bm="splice"
+  [ -s "$P_W/in.$1" ] || p_bm="strip"
   p_rc=0
-  awk -v wantfile="$P_W/in.$1" -v prevfile="$p_prev" -v managedfile="$P_W/ours.$1" \
-    -v exists="$([ -f "$2" ] && echo 1 || echo 0)" -v final_nl="$(p_ends_nl "$p_src")" \
-    "$P_AWK_JSON" "$p_src" >"$P_W/final.$1" || p_rc=$?
+  awk -v id="$5" -v mode="$p_bm" -v blockfile="$P_W/in.$1" -v final_nl="$p_nl" -v mark_begin="$P_MARK_BEGIN" \
+    -v mark_end="$P_MARK_END" "$P_AWK_SPLICE" "$p_src" >"$P_W/final.$1" || p_rc=$?
+  [ "$p_rc" = 0 ] ||
+    p_die 65 "$2: the managed block of owner $5 is damaged (a marker line is missing or doubled); remove the marker lines by hand"
+  # No file before and nothing of ours: there is still no file.
+  if [ ! -f "$4" ] && [ ! -s "$P_W/final.$1" ]; then rm -f "$P_W/final.$1"; fi
+}
+
+p_config_path() { # N PATH TARGET ID: config_path set in containerd's config, then our CRI block (or none)
+  p_value=""
+  IFS= read -r p_value <"$P_W/value.$1" || true
+  if [ -f "$3" ]; then p_src=$3 p_ex=1; p_ends_nl "$3"; else p_src=/dev/null p_ex=0 p_nl=1; fi
+  p_rc=0
+  awk -v value="$p_value" -v exists="$p_ex" -v final_nl="$p_nl" -v major="${P_CONTAINERD_MAJOR:-1}" \
+    "$P_AWK_CONFIG_PATH" "$p_src" >"$P_W/final.$1.cp" || p_rc=$?
+  case "$p_rc" in
+    0) ;;
+    3) p_die 65 "$2 sets registry.mirrors, which containerd refuses together with config_path: move those mirrors into the declaration and remove them from the file" ;;
+    4) p_die 65 "$2 sets registry.configs TLS settings, which containerd refuses together with config_path: move them into the declaration and remove them from the file" ;;
+    6) p_die 65 "$2 sets the CRI registry table (or part of it) with dotted keys or an inline table, which this edit cannot combine with config_path: write it as [..registry] tables, or set config_path = \"$p_value\" by hand" ;;
+    *) p_die 65 "$2: could not enable config_path automatically (unusual layout); set config_path = \"$p_value\" by hand" ;;
+  esac
+  if [ "$4" = "-" ]; then
+    mv "$P_W/final.$1.cp" "$P_W/final.$1"
+  else
+    p_block "$1" "$2" "$P_W/final.$1.cp" "$3" "$4"
+  fi
+}
+
+p_json_final() { # N PATH TARGET: merge our entries into the JSON file's arrays, keeping every other byte
+  if [ -f "$3" ]; then p_src=$3 p_ex=1; p_ends_nl "$3"; else p_src=/dev/null p_ex=0 p_nl=1; fi
+  p_rc=0
+  awk -v wantfile="$P_W/in.$1" -v prevfile="$P_W/prev.$1" -v managedfile="$P_W/ours.$1" \
+    -v exists="$p_ex" -v final_nl="$p_nl" "$P_AWK_JSON" "$p_src" >"$P_W/final.$1" || p_rc=$?
   case "$p_rc" in
     0) ;;
     2) p_die 65 "$2 is not a JSON object: fix or remove it first (its content is not shown)" ;;
     *) p_die 65 "$2 has insecure-registries or registry-mirrors twice or not as a list of strings: fix it by hand" ;;
   esac
   # No file before and nothing of ours: there is still no file.
-  [ -f "$2" ] || [ -s "$P_W/final.$1" ] || rm -f "$P_W/final.$1"
+  if [ "$p_ex" = 0 ] && [ ! -s "$P_W/final.$1" ]; then rm -f "$P_W/final.$1"; fi
+}
+
+p_facts() { # one stat and one sha256sum for every path the plan needs (instead of one process per file)
+  set --
+  while IFS= read -r p_l; do set -- "$@" "$p_l"; done <"$P_W/statlist"
+  : >"$P_W/stat"
+  [ "$#" = 0 ] || stat -c '%f %a %u %g %n' "$@" >"$P_W/stat" 2>/dev/null || true
+  set --
+  while IFS= read -r p_l; do [ ! -f "$p_l" ] || set -- "$@" "$p_l"; done <"$P_W/shalist"
+  : >"$P_W/sha"
+  [ "$#" = 0 ] || sha256sum "$@" >"$P_W/sha" 2>/dev/null || true
+  for p_f in "$P_S"/backups/*; do [ ! -f "$p_f" ] || printf '%s\n' "${p_f##*/}"; done >"$P_W/backups"
+}
+
+p_plan() {
+  if [ -f "$P_S/manifest" ]; then p_mf=$P_S/manifest; else p_mf=/dev/null; fi
+  p_rc=0
+  awk -v w="$P_W" -v s="$P_S" "$P_AWK_STAGE" "$P_W/entries" "$P_W/resolved" "$P_W/payload" "$p_mf" || p_rc=$?
+  [ "$p_rc" = 0 ] || p_die 65 "the payload is damaged (base64); nothing was changed"
+  [ "$P_MODE" = destroy ] || p_finals
+  p_facts
+  set -- "$P_W/services" "$P_W/entries" "$P_W/resolved" "$P_W/stat" "$P_W/sha" "$P_W/backups" "$p_mf"
+  for p_f in "$P_ROOT"/*/manifest; do [ ! -f "$p_f" ] || [ "$p_f" = "$P_S/manifest" ] || set -- "$@" "$p_f"; done
+  p_rc=0
+  awk -v w="$P_W" -v s="$P_S" -v mf="$p_mf" -v root="$P_ROOT" -v sdir="$P_SDIR" -v mode="$P_MODE" \
+    -v node="$P_NODE" "$P_AWK_PLAN" "$@" || p_rc=$?
+  while IFS="$P_TAB" read -r p_k p_v p_x; do
+    case "$p_k" in
+      error) p_die "$p_v" "$p_x" ;;
+      say) p_say "$p_v" ;;
+      unchanged) P_UNCHANGED=$p_v ;;
+      drift) P_DRIFTED=$p_v ;;
+      changed) p_changed=$p_v ;;
+      removed) p_removed=$p_v ;;
+      ops) P_NOPS=$p_v ;;
+      manifest) P_MANIFEST=$p_v ;;
+    esac
+  done <"$P_W/result"
+  [ "$p_rc" = 0 ] || p_die 70 "planning failed (awk exit $p_rc)"
 }
 
 p_check() { # KIND:BINARY FILE -> validate new content with the node's own tools when they exist
   p_ck=${1%%:*}
   p_bin=${1#*:}
-  [ "$1" != "-" ] || return 0
   command -v "$p_bin" >/dev/null 2>&1 || [ -x "$p_bin" ] || return 0
   case "$p_ck" in
-    containerd-config) "$p_bin" --config "$2" config dump </dev/null >/dev/null 2>"$P_W/check.log" ;;
-    docker-daemon-json) "$p_bin" --validate --config-file "$2" </dev/null >/dev/null 2>"$P_W/check.log" ;;
+    containerd-config) "$p_bin" --config "$2" config dump </dev/null >/dev/null 2>"$P_W/check.log" 9>&- ;;
+    docker-daemon-json)
+      "$p_bin" --validate --config-file "$2" </dev/null >/dev/null 2>"$P_W/check.log" 9>&- && return 0
+      # dockerd before 23.0 has no --validate: no validator on this node, as if there were no dockerd.
+      if grep -q -e 'unknown flag: --validate' "$P_W/check.log"; then return 0; fi
+      return 1
+      ;;
     *) return 0 ;;
   esac
 }
 
-# --- transaction: undo copies first, then the switch; rolled back on any failure ----------------------------
-p_txn_begin() {
-  rm -rf "$P_S/txn"
-  mkdir -p "$P_S/txn"
-  : >"$P_S/txn/list"
-  P_TXN=1
-}
-
-p_txn_save() { # PATH: keep the current bytes (or their absence) before touching PATH
-  p_n=$(wc -l <"$P_S/txn/list" | tr -d ' ')
-  if [ -e "$1" ]; then
-    cp -p "$1" "$P_S/txn/undo.$p_n"
-    printf 'f\t%s\t%s\n' "$1" "$p_n" >>"$P_S/txn/list"
-  else
-    printf 'a\t%s\t-\n' "$1" >>"$P_S/txn/list"
-  fi
-}
-
-p_mkdirs() { # DIR: create missing parents, remembering the ones we made
-  p_d=$1
-  : >"$P_W/mkdirs"
-  while [ ! -d "$p_d" ]; do
-    printf '%s\n' "$p_d" >>"$P_W/mkdirs"
-    p_d=$(dirname "$p_d")
-  done
-  # Outermost first: the list was built from the innermost directory up.
-  awk '{ l[NR] = $0 } END { for (i = NR; i > 0; i--) print l[i] }' "$P_W/mkdirs" >"$P_W/mkdirs.rev"
-  while IFS= read -r p_d <&5; do
-    mkdir -m 755 "$p_d"
-    [ "$P_TXN" = 0 ] || printf 'd\t%s\t-\n' "$p_d" >>"$P_S/txn/list"
-    printf '%s\n' "$p_d" >>"$P_W/newdirs"
-  done 5<"$P_W/mkdirs.rev"
-}
-
-p_put() { # SRC PATH MODE: atomic replace (temp file in the same directory, then rename)
-  p_mkdirs "$(dirname "$2")"
-  p_tmp="$(dirname "$2")/.$(basename "$2").prr-$$"
-  cp "$1" "$p_tmp"
-  chmod "$3" "$p_tmp"
-  chown 0:0 "$p_tmp" 2>/dev/null || true
-  mv -f "$p_tmp" "$2"
-}
-
-p_txn_rollback() {
-  [ -f "$P_S/txn/list" ] || return 0
-  # Undo in reverse order: files (restore their bytes, or remove them), backups taken in this run, then the
-  # directories this run created (deepest first, once they are empty again).
-  awk '{ l[NR] = $0 } END { for (i = NR; i > 0; i--) print l[i] }' "$P_S/txn/list" >"$P_S/txn/reverse"
-  while IFS="$P_TAB" read -r p_t p_path p_n; do
-    case "$p_t" in
-      f) p_tmp="$(dirname "$p_path")/.$(basename "$p_path").prr-undo-$$"
-         cp -p "$P_S/txn/undo.$p_n" "$p_tmp" && mv -f "$p_tmp" "$p_path" ;;
-      a | b) rm -f "$p_path" ;;
-    esac
-  done <"$P_S/txn/reverse"
-  while IFS="$P_TAB" read -r p_t p_path p_n; do
-    [ "$p_t" != d ] || rmdir "$p_path" 2>/dev/null || true
-  done <"$P_S/txn/reverse"
-  rm -rf "$P_S/txn"
-  P_TXN=0
-}
-
-p_recover() { # an earlier run died between its undo copies and its end: put the node back first
-  if [ -d "$P_S/txn" ]; then
-    p_say "found an interrupted apply: restoring the files it had started to change"
-    p_txn_rollback
-    P_RECOVERED=true
-  fi
-}
-
-# --- planning: what changes, what is removed, what drifted ----------------------------------------------------
-p_record() { # PATH -> "sha<TAB>origin" of the manifest record, empty when not managed
-  awk -F'\t' -v p="$1" '$2 == p { print $3 "\t" $4; exit }' "$P_S/manifest"
-}
-
-p_op() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" >>"$P_W/ops"; }
-
-p_plan_desired() {
-  while IFS="$P_TAB" read -r p_n p_kind p_path p_mode p_eff p_chk p_extra <&3; do
-    p_final "$p_n" "$p_kind" "$p_path" "$p_extra"
-    # A file others own keeps its mode; it is only tightened to 0600 when our part of it is secret.
-    if [ "$p_kind" != file ] && [ -f "$p_path" ] && [ "$p_mode" != 600 ]; then p_mode=$(p_mode_of "$p_path"); fi
-    p_cur=$(p_sha "$p_path")
-    p_new=$(p_sha "$P_W/final.$p_n")
-    p_rec=$(p_record "$p_path")
-    if [ -n "$p_rec" ]; then
-      p_origin=${p_rec#*"$P_TAB"}
-      [ "${p_rec%%"$P_TAB"*}" = "$p_cur" ] || p_add P_DRIFTED "$p_path"
-    elif [ -e "$p_path" ]; then
-      p_origin=backup
-      printf '%s\n' "$p_path" >>"$P_W/takeover"
-    else
-      p_origin=created
-    fi
-    if [ "$p_new" != "$p_cur" ] || [ "$(p_mode_of "$p_path")" != "$p_mode" ]; then
-      p_op put "$p_path" "$P_W/final.$p_n" "$p_mode" "$p_eff" "$p_chk"
-    else
-      P_UNCHANGED=$((P_UNCHANGED + 1))
-    fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$p_kind" "$p_path" "$p_new" "$p_origin" "$p_eff" "$p_extra" >>"$P_W/manifest.new"
-    [ "$p_kind" != json-merge ] || printf '%s\t%s\n' "$p_path" "$P_W/ours.$p_n" >>"$P_W/added.new"
-  done 3<"$P_W/entries"
-}
-
-p_plan_removals() { # every managed path that is no longer desired (all of them on destroy)
-  while IFS="$P_TAB" read -r p_kind p_path p_rsha p_origin p_eff p_extra <&3; do
-    if awk -F'\t' -v p="$p_path" '$3 == p { f = 1 } END { exit !f }' "$P_W/entries"; then continue; fi
-    p_removal "$p_kind" "$p_path" "$p_rsha" "$p_origin" "$p_eff" "$p_extra"
-  done 3<"$P_S/manifest"
-}
-
-p_removal() { # KIND PATH RECORDED-SHA ORIGIN EFFECT EXTRA: how to give PATH back
-  p_cur=$(p_sha "$2")
-  p_bak="$P_S/backups/$(p_key "$2")"
-  p_clean=1
-  if [ "$p_cur" != "$3" ]; then
-    p_clean=0
-    p_add P_DRIFTED "$2"
-  fi
-  if [ "$p_clean" = 1 ] || [ "$p_cur" = absent ] || [ "$1" = file ]; then
-    # Unchanged since we wrote it (or a whole file of ours): the original comes back byte for byte.
-    if [ "$p_clean" = 0 ] && [ "$p_cur" != absent ]; then
-      mkdir -p "$P_ROOT/attic/$P_OWNER"
-      cp -p "$2" "$P_ROOT/attic/$P_OWNER/$(p_key "$2").$(date +%s)"
-      p_say "$2 was edited by hand since the last apply; that copy is kept in $P_ROOT/attic/$P_OWNER"
-    fi
-    if [ "$4" = backup ]; then
-      p_op restore "$2" "$p_bak" - "$5" -
-    elif [ "$p_cur" != absent ]; then
-      p_op rm "$2" - - "$5" -
-    fi
-    return 0
-  fi
-  # Edited by someone else since: take out only what is ours and keep their edits.
-  p_rn="r$(wc -l <"$P_W/ops" | tr -d ' ')"
-  case "$1" in
-    block)
-      awk -v id="$6" -v mode=strip -v final_nl="$(p_ends_nl "$2")" "$P_AWK_SPLICE" "$2" >"$P_W/final.$p_rn" ||
-        p_die 65 "$2: the managed block of owner $6 is damaged; remove the marker lines by hand"
-      if [ ! -s "$P_W/final.$p_rn" ] && [ "$4" = created ]; then
-        p_op rm "$2" - - "$5" -
-      else
-        p_op put "$2" "$P_W/final.$p_rn" "$(p_mode_of "$2")" "$5" -
-      fi
-      ;;
-    json-merge)
-      p_k=$(p_key "$2")
-      [ -f "$P_S/added.$p_k" ] || : >"$P_S/added.$p_k"
-      awk -v wantfile=/dev/null -v prevfile="$P_S/added.$p_k" -v managedfile=/dev/null -v exists=1 \
-        -v final_nl="$(p_ends_nl "$2")" "$P_AWK_JSON" "$2" >"$P_W/final.$p_rn" ||
-        p_die 65 "$2 is no longer a JSON object with lists of strings; fix it by hand"
-      p_op put "$2" "$P_W/final.$p_rn" "$(p_mode_of "$2")" "$5" -
-      ;;
-    config-path)
-      if [ "$6" = "-" ]; then
-        p_say "$2 was edited since config_path was set; leaving it as it is"
-      else
-        # Take our CRI block out; config_path stays (harmless, and someone edited the file since).
-        awk -v id="$6" -v mode=strip -v final_nl="$(p_ends_nl "$2")" "$P_AWK_SPLICE" "$2" >"$P_W/final.$p_rn" ||
-          p_die 65 "$2: the managed block of owner $6 is damaged; remove the marker lines by hand"
-        p_op put "$2" "$P_W/final.$p_rn" "$(p_mode_of "$2")" "$5" -
-      fi
-      ;;
-  esac
-}
-
 p_validate() { # run each changed entry's check on its new content before anything is switched
-  while IFS="$P_TAB" read -r p_op p_path p_src p_mode p_eff p_chk <&3; do
-    if [ "$p_op" != put ] || [ "$p_chk" = "-" ]; then continue; fi
-    p_check "$p_chk" "$p_src" || { cp "$P_W/check.log" "$P_S/last-check.log" 2>/dev/null || true; p_die 66 "the new $p_path was refused by ${p_chk#*:} (see $P_S/last-check.log on the node); nothing was changed"; }
-  done 3<"$P_W/ops"
+  while IFS="$P_TAB" read -r p_n p_chk p_src p_path <&3; do
+    p_check "$p_chk" "$p_src" && continue
+    # The log may quote the file (a credential): it stays on the node, root-only, in the owner's state directory.
+    [ -d "$P_S" ] || mkdir -p "$P_S"
+    cp "$P_W/check.log" "$P_S/last-check.log" 2>/dev/null || true
+    p_die 66 "the new $p_path was refused by ${p_chk#*:} (see $P_S/last-check.log on the node); nothing was changed"
+  done 3<"$P_W/checks"
 }
 
-# --- switching, actions, rollback ---------------------------------------------------------------------------
-p_actions_needed() { # distinct service actions of the ops; restart wins over reload for one service
-  awk -F'\t' '$5 != "-" { split($5, a, ":"); if (a[1] == "restart" || !(a[2] in s)) s[a[2]] = a[1] }
-    END { for (k in s) print s[k] ":" k }' "$P_W/ops" | sort
+p_strips() { # files edited since we wrote them: take out only our part (block, or daemon.json entries)
+  while IFS="$P_TAB" read -r p_k p_kind p_to p_id p_prev <&3; do
+    p_ends_nl "$p_to"
+    p_rc=0
+    if [ "$p_kind" = json-merge ]; then
+      awk -v wantfile=/dev/null -v prevfile="$p_prev" -v managedfile=/dev/null -v exists=1 -v final_nl="$p_nl" \
+        "$P_AWK_JSON" "$p_to" >"$P_W/final.$p_k" || p_rc=$?
+      [ "$p_rc" = 0 ] || p_die 65 "$p_to is no longer a JSON object with lists of strings; fix it by hand"
+    else
+      awk -v id="$p_id" -v mode=strip -v final_nl="$p_nl" -v mark_begin="$P_MARK_BEGIN" -v mark_end="$P_MARK_END" \
+        "$P_AWK_SPLICE" "$p_to" >"$P_W/final.$p_k" || p_rc=$?
+      [ "$p_rc" = 0 ] || p_die 65 "$p_to: the managed block of owner $p_id is damaged; remove the marker lines by hand"
+    fi
+  done 3<"$P_W/strips"
 }
 
-p_run_actions() { # FILE of action:service lines -> 0 or the first failure
-  while IFS= read -r p_a <&4; do
-    [ -n "$p_a" ] || continue
-    p_add P_ACTIONS "$p_a"
-    p_run_service "${p_a#*:}" "${p_a%%:*}" || return 1
-  done 4<"$1"
-}
-
+# --- the switch ---------------------------------------------------------------------------------------------
 p_commit() {
-  p_txn_begin
-  p_actions_needed >"$P_S/txn/actions"
-  if [ -f "$P_W/takeover" ]; then
-    while IFS= read -r p_path <&3; do
-      p_bak="$P_S/backups/$(p_key "$p_path")"
-      printf 'b\t%s\t-\n' "$p_bak" >>"$P_S/txn/list"
-      cp -p "$p_path" "$p_bak"
-    done 3<"$P_W/takeover"
+  [ -d "$P_S/backups" ] || mkdir -p "$P_S/backups"
+  p_crash_point commit.begin
+  mkdir "$P_S/txn.new"
+  cp "$P_W/list" "$P_W/manifest.new" "$P_W/actions" "$P_W/services" "$P_S/txn.new/"
+  p_crash_point commit.journal-written
+  p_sync "$P_S/txn.new/list" "$P_S/txn.new/manifest.new" "$P_S/txn.new/actions" "$P_S/txn.new/services" \
+    "$P_S/txn.new"
+  mv "$P_S/txn.new" "$P_S/txn"
+  P_TXN=1
+  p_crash_point commit.journal-committed
+
+  # Undo copies: a hard link to each target's current inode, beside it (no space needed, and a rename puts it back).
+  while IFS="$P_TAB" read -r p_k p_v <&3; do
+    [ "$p_k" = f ] || continue
+    p_undo "$p_v"
+    ln -f "$p_v" "$p_u" 2>/dev/null || cp -p "$p_v" "$p_u" || p_die 73 "could not keep an undo copy of $p_v; nothing was switched"
+    p_crash_point commit.undo-linked
+  done 3<"$P_W/list"
+
+  if [ -s "$P_W/mkdirs" ]; then
+    set --
+    while IFS= read -r p_d; do set -- "$@" "$p_d"; done <"$P_W/mkdirs"
+    umask 022
+    mkdir -p "$@" || p_die 73 "could not create the directories of the new files"
+    umask 077
+    p_crash_point commit.dirs-made
   fi
-  while IFS="$P_TAB" read -r p_op p_path p_src p_mode p_eff p_chk <&3; do
-    p_txn_save "$p_path"
+
+  # Backups of files we take over, copies of hand-edited files we give back, and every new content beside its
+  # target: all written, then flushed once, before the first rename. Temp names are cleared first: a leftover
+  # (or a link planted there) must not lend its mode, owner or destination to the new file.
+  p_rm=""
+  while IFS="$P_TAB" read -r p_op _ p_to _ <&3; do
+    case "$p_op" in put | restore | strip) p_tmp "$p_to" && p_rm="$p_rm $p_t" ;; esac
+  done 3<"$P_W/ops"
+  set -f
+  # shellcheck disable=SC2086 # validated paths, split on blanks on purpose
+  [ -z "$p_rm" ] || rm -f $p_rm
+  set +f
+  p_sync_list="$P_S $P_S/backups"
+  p_mode644=""
+  p_own0=""
+  while IFS="$P_TAB" read -r p_op p_path p_to p_src p_mode p_own p_org <&3; do
+    p_tmp "$p_to"
     case "$p_op" in
-      put)
-        p_put "$p_src" "$p_path" "$p_mode"
-        p_add P_CHANGED "$p_path"
+      backup)
+        cp -p "$p_to" "$P_S/backups/$p_src" || p_die 73 "could not back up $p_to"
+        p_sync_list="$p_sync_list $P_S/backups/$p_src"
+        p_crash_point commit.backup
+        continue
         ;;
-      restore)
-        p_mkdirs "$(dirname "$p_path")"
-        p_tmp="$(dirname "$p_path")/.$(basename "$p_path").prr-$$"
-        cp -p "$p_src" "$p_tmp"
-        mv -f "$p_tmp" "$p_path"
-        p_add P_REMOVED "$p_path"
+      attic)
+        if ! { mkdir -p "${p_src%/*}" && cp -p "$p_to" "$p_src"; }; then p_die 73 "could not keep a copy of $p_to"; fi
+        continue
+        ;;
+      restore) cp -p "$p_src" "$p_t" || p_die 73 "could not write $p_t" ;;
+      strip)
+        # Nothing left of the file and we created it: it goes, like a file of ours.
+        if [ ! -s "$p_src" ] && [ "$p_org" = created ]; then continue; fi
+        cp "$p_src" "$p_t" || p_die 73 "could not write $p_t"
+        ;;
+      put) cp "$p_src" "$p_t" || p_die 73 "could not write $p_t" ;;
+      *) continue ;;
+    esac
+    p_sync_list="$p_sync_list $p_t"
+    [ "$p_op" != restore ] || continue
+    case "$p_own" in
+      0:0) p_own0="$p_own0 $p_t" ;;
+      *) chown "$p_own" "$p_t" || p_die 73 "could not set the owner of $p_t" ;;
+    esac
+    case "$p_mode" in
+      600) ;;
+      644) p_mode644="$p_mode644 $p_t" ;;
+      *) chmod "$p_mode" "$p_t" || p_die 73 "could not set the mode of $p_t" ;;
+    esac
+    p_crash_point commit.tmp-written
+  done 3<"$P_W/ops"
+  set -f
+  # shellcheck disable=SC2086 # validated paths, split on blanks on purpose
+  [ -z "$p_own0" ] || chown 0:0 $p_own0 || p_die 73 "could not set the owner of the new files"
+  # shellcheck disable=SC2086
+  [ -z "$p_mode644" ] || chmod 644 $p_mode644 || p_die 73 "could not set the mode of the new files"
+  # shellcheck disable=SC2086
+  p_sync $p_sync_list
+  set +f
+  p_crash_point commit.flushed
+
+  # The switch: one rename per file (atomic), then the removals.
+  p_rm=""
+  p_syncd="$P_S"
+  while IFS="$P_TAB" read -r p_op p_path p_to p_src p_mode p_own p_org <&3; do
+    p_tmp "$p_to"
+    case "$p_op" in
+      put | restore | strip)
+        if [ "$p_op" = strip ] && [ ! -s "$p_src" ] && [ "$p_org" = created ]; then
+          p_rm="$p_rm $p_to"
+        else
+          mv -f "$p_t" "$p_to" || p_die 73 "could not switch $p_to"
+          p_crash_point commit.switched
+        fi
+        p_syncd="$p_syncd ${p_to%/*}"
         ;;
       rm)
-        rm -f "$p_path"
-        p_add P_REMOVED "$p_path"
+        p_rm="$p_rm $p_to"
+        p_syncd="$p_syncd ${p_to%/*}"
         ;;
     esac
   done 3<"$P_W/ops"
+  set -f
+  # shellcheck disable=SC2086 # validated paths, split on blanks on purpose
+  [ -z "$p_rm" ] || rm -f $p_rm || p_die 73 "could not remove a file given back"
+  # shellcheck disable=SC2086
+  p_sync $p_syncd
+  set +f
+  p_crash_point commit.switched-all
+  P_CHANGED=$p_changed
+  P_REMOVED=$p_removed
 }
 
-p_actions_or_rollback() {
-  if p_run_actions "$P_S/txn/actions"; then return 0; fi
+p_act() { # the services whose files changed; if one fails (or is not healthy), every file goes back
+  [ -s "$P_S/txn/actions" ] || return 0
+  : >"$P_S/txn/acting"
+  p_crash_point actions.begin
+  if p_run_actions "$P_S/txn"; then
+    p_crash_point actions.done
+    return 0
+  fi
   p_say "a service action failed; restoring the previous files. Last lines of its output:"
   tail -n 20 "$P_W/service.log" >&2 || true
-  p_txn_rollback
+  p_rollback "$P_S/txn" || p_die 73 "could not restore the previous files; the next run on this node finishes it"
   P_ROLLED_BACK=true
-  # Bring the service back on the restored files (best effort; its failure is already being reported).
-  p_run_actions "$P_W/actions.rollback" || true
-  return 1
+  P_CHANGED=""
+  P_REMOVED=""
+  p_summary
+  exit 5
 }
 
-p_finish_state() { # after a successful switch: the new manifest, backups of given-back files dropped
-  [ "$P_MODE" != destroy ] || return 0
-  while IFS="$P_TAB" read -r _ p_path _ <&3; do
-    awk -F'\t' -v p="$p_path" '$2 == p { f = 1 } END { exit !f }' "$P_W/manifest.new" && continue
-    rm -f "$P_S/backups/$(p_key "$p_path")" "$P_S/added.$(p_key "$p_path")"
-  done 3<"$P_S/manifest"
-  if [ -f "$P_W/added.new" ]; then
-    while IFS="$P_TAB" read -r p_path p_ours <&3; do cp "$p_ours" "$P_S/added.$(p_key "$p_path")"; done 3<"$P_W/added.new"
-  fi
+p_finish() { # the commit point, then the journal's leftovers
+  mv "$P_S/txn/manifest.new" "$P_S/manifest"
+  p_crash_point finish.committed
+  p_sync "$P_S"
+  p_roll_forward "$P_S/txn"
+  p_crash_point finish.journal-retired
+  p_prune
+}
+
+p_prune() { # directories we created that are now empty (deepest first); the next plan forgets the ones gone
+  [ -s "$P_W/prune" ] || return 0
+  set --
+  while IFS= read -r p_d; do set -- "$@" "$p_d"; done <"$P_W/prune"
+  rmdir "$@" 2>/dev/null || true
+  p_crash_point finish.pruned
+}
+
+p_write_manifest() { # a new manifest without any file to switch (e.g. service commands changed)
+  [ -d "$P_S/backups" ] || mkdir -p "$P_S/backups"
   cp "$P_W/manifest.new" "$P_S/manifest.tmp"
+  p_sync "$P_S/manifest.tmp"
   mv -f "$P_S/manifest.tmp" "$P_S/manifest"
-  # Remember how each service is restarted or reloaded, for entries a later declaration drops.
-  mkdir -p "$P_S/svc"
-  for p_f in "$P_W"/svc.*; do
-    [ -f "$p_f" ] || continue
-    p_b=$(basename "$p_f")
-    cp "$p_f" "$P_S/svc/${p_b#svc.}"
-  done
+  p_crash_point manifest.written
+  p_sync "$P_S"
 }
 
-p_prune_dirs() { # remove directories we created that are now empty (deepest first); remember the rest
-  cat "$P_W/dirs.before" "$P_W/newdirs" | awk 'NF { print length($0) "\t" $0 }' | sort -rn | cut -f2- | uniq >"$P_W/dirs.sorted"
-  : >"$P_W/dirs.kept"
-  while IFS= read -r p_d <&3; do
-    rmdir "$p_d" 2>/dev/null || { [ ! -d "$p_d" ] || printf '%s\n' "$p_d" >>"$P_W/dirs.kept"; }
-  done 3<"$P_W/dirs.sorted"
-  [ ! -d "$P_S" ] || sort -u "$P_W/dirs.kept" >"$P_S/dirs"
-}
-
-p_summary() { # one machine-readable line; paths and actions only, never content
-  printf 'PULUMI_REGISTRIES {"format":1,"node":"%s","owner":"%s","mode":"%s","changed":%s,"removed":%s,"unchanged":%s,"drift":%s,"actions":%s,"probed":%s,"recovered":%s,"rolledBack":%s}\n' \
-    "$P_NODE" "$P_OWNER" "$P_MODE" "$(p_json_list "$P_CHANGED")" "$(p_json_list "$P_REMOVED")" "$P_UNCHANGED" \
-    "$(p_json_list "$P_DRIFTED")" "$(p_json_list "$P_ACTIONS")" "$(p_json_list "$P_PROBED")" "$P_RECOVERED" "$P_ROLLED_BACK" || true
+p_summary() { # one machine-readable line; paths and names only, never content
+  printf '%s{"format":%s,"node":"%s","owner":"%s",%s"mode":"%s","changed":[%s],"removed":[%s],"unchanged":%s,"drift":[%s],"actions":[%s],"probed":[%s],"recovered":%s,"rolledBack":%s}\n' \
+    "$P_SUMMARY_PREFIX" "$P_FORMAT" "$P_NODE" "$P_OWNER" "${P_PART:+\"part\":\"$P_PART\",}" "$P_MODE" \
+    "$P_CHANGED" "$P_REMOVED" "$P_UNCHANGED" "$P_DRIFTED" "$P_ACTIONS" "$P_PROBED" "$P_RECOVERED" \
+    "$P_ROLLED_BACK" || true
 }
 
 # --- probes: a mirror that does not answer makes every pull wait, so refuse to point the node at it ---------
@@ -467,25 +705,30 @@ p_probe() { # ORIGIN CAFILE|- INSECURE(0|1)
       p_cacert="$P_W/probe-ca"
     fi
     p_code=$(curl --silent --output /dev/null --max-time 5 --write-out '%{http_code}' \
-      ${p_cacert:+--cacert "$p_cacert"} ${p_insecure:+"$p_insecure"} -- "$1/v2/" </dev/null 2>/dev/null) || true
+      ${p_cacert:+--cacert "$p_cacert"} ${p_insecure:+"$p_insecure"} -- "$1/v2/" </dev/null 2>/dev/null 9>&-) || true
   elif command -v wget >/dev/null 2>&1; then
     # wget exits 6 on an authentication challenge (401): the registry is there.
     p_wrc=0
-    wget -q -O /dev/null -T 5 "$1/v2/" </dev/null 2>/dev/null || p_wrc=$?
+    wget -q -O /dev/null -T 5 "$1/v2/" </dev/null 2>/dev/null 9>&- || p_wrc=$?
     case "$p_wrc" in 0) p_code=200 ;; 6) p_code=401 ;; esac
   else
     p_say "neither curl nor wget on the node: mirror probe of $1 skipped"
     return 0
   fi
   case "$p_code" in
-    200 | 401) p_add P_PROBED "$1" ;;
+    200 | 401) P_PROBED="${P_PROBED:+$P_PROBED,}\"$1\"" ;;
     *) p_die 69 "mirror $1 did not answer GET /v2/ from this node (HTTP $p_code); nothing was changed. Fix the mirror or leave it out" ;;
   esac
 }
 
 p_probe_ca() { # the CA for a probe comes from the staged payload (it is not on the node yet)
-  p_n=$(awk -F'\t' -v p="$1" '$3 == p { print $1; exit }' "$P_W/entries")
-  cp "$P_W/in.$p_n" "$P_W/probe-ca"
+  while IFS="$P_TAB" read -r p_n _ p_path _; do
+    if [ "$p_path" = "$1" ]; then
+      cp "$P_W/in.$p_n" "$P_W/probe-ca"
+      return 0
+    fi
+  done <"$P_W/entries"
+  p_die 70 "the CA $1 of a probe is not in the payload"
 }
 
 # --- main -----------------------------------------------------------------------------------------------------
@@ -501,51 +744,47 @@ p_main() {
   trap 'exit 143' TERM
   [ "$(id -u)" = 0 ] || p_die 77 "must run as root: set sudo: true for this node"
   p_lock
-  P_W=$(mktemp -d "$P_ROOT/.work.XXXXXX")
-  # A check never writes state: on a node this owner never touched it reads an empty one.
-  if [ "$P_MODE" = check ] && [ ! -d "$P_S" ]; then P_S="$P_W/state"; fi
-  if [ -d "$P_S" ]; then P_S_EXISTED=1; fi
-  mkdir -p "$P_S/backups"
-  for p_f in entries ops manifest.new newdirs service.log actions.rollback; do : >"$P_W/$p_f"; done
-  [ -f "$P_S/manifest" ] || : >"$P_S/manifest"
-  cp "$P_S/dirs" "$P_W/dirs.before" 2>/dev/null || : >"$P_W/dirs.before"
+  p_crash_point lock.held
+  p_work
   p_services
-  if [ -d "$P_S/txn" ] && [ "$P_MODE" != check ]; then
-    cp "$P_S/txn/actions" "$P_W/actions.rollback" 2>/dev/null || true
-    p_recover
-    p_run_actions "$P_W/actions.rollback" || p_say "a service action after the recovery failed"
-  fi
+  [ "$P_MODE" = check ] || p_recover
   if [ "$P_MODE" != destroy ]; then
-    p_payload
+    p_payload >"$P_W/payload" 3>"$P_W/entries"
+    p_resolve
     [ "$P_MODE" = check ] || p_probes
-    p_plan_desired
   fi
-  p_plan_removals
+  p_changed=""
+  p_removed=""
+  p_plan
   if [ "$P_MODE" = check ]; then
     p_summary
     return 0
   fi
+  if [ -s "$P_W/gc" ]; then
+    set --
+    while IFS= read -r p_l; do set -- "$@" "$P_S/backups/$p_l"; done <"$P_W/gc"
+    rm -f "$@"
+  fi
   if [ -n "$P_DRIFTED" ] && [ "$P_DRIFT" = fail ] && [ "$P_MODE" = apply ]; then
     p_summary
-    p_die 3 "managed files were edited by hand since the last apply: $(printf '%s' "$P_DRIFTED" | tr '\n' ' ')- nothing was changed (drift: fail)"
+    p_die 3 "managed files were edited by hand since the last apply: $P_DRIFTED - nothing was changed (drift: fail)"
   fi
   p_validate
-  p_actions_needed >"$P_W/actions.rollback"
-  p_commit
-  P_ACTIONS=""
-  P_ACTING=1
-  if ! p_actions_or_rollback; then
-    [ "$P_S_EXISTED" = 1 ] || rm -rf "$P_S"
-    p_summary
-    exit 5
+  p_strips
+  if [ "$P_NOPS" != 0 ]; then
+    p_commit
+    p_act
+    p_finish
+  else
+    p_prune
+    if [ "$P_MANIFEST" = new ] && [ "$P_MODE" = apply ]; then p_write_manifest; fi
   fi
-  p_finish_state
-  P_DONE=1
-  rm -rf "$P_S/txn"
-  P_TXN=0
-  p_prune_dirs
-  [ "$P_MODE" != destroy ] || rm -rf "$P_S"
+  if [ "$P_MODE" = destroy ] && [ -d "$P_S" ]; then
+    # Every file was given back: nothing left to remember.
+    rm -rf "$P_S"
+    p_crash_point destroy.state-removed
+  fi
   p_summary
 }
 
-p_main
+p_main "$@"
