@@ -31,6 +31,8 @@ LC_ALL=C
 export LC_ALL
 P_MODE=${1:-apply}
 P_TAB='	'
+P_NL='
+'
 P_PART=${P_PART:-}
 P_SDIR=$P_OWNER${P_PART:+@$P_PART}
 P_S=$P_ROOT/$P_SDIR
@@ -132,6 +134,17 @@ p_work() {
   set +f
   P_W=$P_WROOT/.work.$$
   mkdir -p "$P_W"
+  # A full work filesystem must stop the run before anything is decoded: some awks (BusyBox) do not report a
+  # failed write, and a truncated file here would be written to the node as if it were the declared content.
+  p_avail=$(df -Pk "$P_W" 2>/dev/null) || p_avail=""
+  p_avail=${p_avail##*"$P_NL"}
+  set -f
+  # shellcheck disable=SC2086 # df's columns, split on blanks on purpose
+  set -- $p_avail
+  set +f
+  if [ "$#" -ge 4 ] && [ "$4" -lt 1024 ] 2>/dev/null; then
+    p_die 73 "only $4 KiB are free in $P_WROOT (at least 1024 KiB needed for the run's work files); nothing was changed"
+  fi
   : >"$P_W/services"
   : >"$P_W/entries"
   : >"$P_W/payload"
@@ -154,6 +167,9 @@ p_cleanup() {
       p_roll_forward "$P_S/txn"
     fi
   fi
+  # A journal that was never committed (the switch had not started) and a manifest never renamed into place.
+  if [ "$P_LOCKED" = 1 ] && [ -e "$P_S/txn.new" ]; then rm -rf "$P_S/txn.new"; fi
+  if [ "$P_LOCKED" = 1 ] && [ -e "$P_S/manifest.tmp" ]; then rm -f "$P_S/manifest.tmp"; fi
   [ -z "$P_W" ] || rm -rf "$P_W"
   [ "$P_LOCKED" = 0 ] || p_tidy
   exit "$p_rc"
@@ -278,7 +294,7 @@ p_journal_ok() { # JOURNAL: written by this format, and every name in it is one 
     case "$p_k" in
       V) continue ;;
       f | a) p_safe "$p_v" 3 ;;
-      d) p_safe "$p_v" 2 ;;
+      d | p) p_safe "$p_v" 2 ;;
       b | g) case "$p_v" in b | b*[!0-9]*) false ;; b*) true ;; *) false ;; esac ;;
       t) case "$p_v" in */../* | */./* | *[!A-Za-z0-9._+@:,=/-]*) false ;; "$P_ROOT/.attic/$P_SDIR/"*) true ;; *) false ;; esac ;;
       *) false ;;
@@ -335,19 +351,25 @@ p_rollback() { # JOURNAL: every target back as it was, this run's backups and di
   P_TXN=0
 }
 
-p_roll_forward() { # JOURNAL: the switch was committed; drop the undo links and the backups given back
+p_roll_forward() { # JOURNAL: the switch was committed; drop the undo links, the backups given back, empty dirs
   p_journal_ok "$1"
   p_rm=""
+  p_dirs=""
   while IFS="$P_TAB" read -r p_k p_v <&3; do
     case "$p_k" in
       f) p_undo "$p_v" && p_rm="$p_rm $p_u" ;;
       g) p_rm="$p_rm $P_S/backups/$p_v" ;;
+      p) p_dirs="$p_dirs $p_v" ;;
     esac
   done 3<"$1/list"
   set -f
   # shellcheck disable=SC2086 # validated paths, split on blanks on purpose
-  rm -rf $p_rm "$1"
+  [ -z "$p_rm" ] || rm -f $p_rm
+  # shellcheck disable=SC2086
+  [ -z "$p_dirs" ] || rmdir $p_dirs 2>/dev/null || true
   set +f
+  p_crash_point finish.pruned
+  rm -rf "$1"
   P_TXN=0
 }
 
@@ -442,13 +464,19 @@ p_json_final() { # N PATH TARGET: merge our entries into the JSON file's arrays,
 
 p_facts() { # one stat and one sha256sum for every path the plan needs (instead of one process per file)
   set --
-  while IFS= read -r p_l; do set -- "$@" "$p_l"; done <"$P_W/statlist"
+  while IFS= read -r p_l; do
+    if [ -e "$p_l" ] || [ -L "$p_l" ]; then set -- "$@" "$p_l"; fi
+  done <"$P_W/statlist"
   : >"$P_W/stat"
-  [ "$#" = 0 ] || stat -c '%f %a %u %g %n' "$@" >"$P_W/stat" 2>/dev/null || true
+  if [ "$#" != 0 ]; then
+    stat -c '%f %a %u %g %s %n' "$@" >"$P_W/stat" || p_die 73 "could not read the state of the node's files (stat); nothing was changed"
+  fi
   set --
   while IFS= read -r p_l; do [ ! -f "$p_l" ] || set -- "$@" "$p_l"; done <"$P_W/shalist"
   : >"$P_W/sha"
-  [ "$#" = 0 ] || sha256sum "$@" >"$P_W/sha" 2>/dev/null || true
+  if [ "$#" != 0 ]; then
+    sha256sum "$@" >"$P_W/sha" || p_die 73 "could not read the node's files (sha256sum); nothing was changed"
+  fi
   for p_f in "$P_S"/backups/*; do [ ! -f "$p_f" ] || printf '%s\n' "${p_f##*/}"; done >"$P_W/backups"
 }
 
@@ -456,10 +484,14 @@ p_plan() {
   if [ -f "$P_S/manifest" ]; then p_mf=$P_S/manifest; else p_mf=/dev/null; fi
   p_rc=0
   awk -v w="$P_W" -v s="$P_S" "$P_AWK_STAGE" "$P_W/entries" "$P_W/resolved" "$P_W/payload" "$p_mf" || p_rc=$?
-  [ "$p_rc" = 0 ] || p_die 65 "the payload is damaged (base64); nothing was changed"
+  case "$p_rc" in
+    0) ;;
+    65) p_die 65 "the payload is damaged (base64); nothing was changed" ;;
+    *) p_die 73 "could not stage the payload in $P_W (awk exit $p_rc); nothing was changed" ;;
+  esac
   [ "$P_MODE" = destroy ] || p_finals
   p_facts
-  set -- "$P_W/services" "$P_W/entries" "$P_W/resolved" "$P_W/stat" "$P_W/sha" "$P_W/backups" "$p_mf"
+  set -- "$P_W/services" "$P_W/entries" "$P_W/resolved" "$P_W/sizes" "$P_W/stat" "$P_W/sha" "$P_W/backups" "$p_mf"
   for p_f in "$P_ROOT"/*/manifest; do [ ! -f "$p_f" ] || [ "$p_f" = "$P_S/manifest" ] || set -- "$@" "$p_f"; done
   p_rc=0
   awk -v w="$P_W" -v s="$P_S" -v mf="$p_mf" -v root="$P_ROOT" -v sdir="$P_SDIR" -v mode="$P_MODE" \
@@ -523,22 +555,26 @@ p_strips() { # files edited since we wrote them: take out only our part (block, 
 
 # --- the switch ---------------------------------------------------------------------------------------------
 p_commit() {
-  [ -d "$P_S/backups" ] || mkdir -p "$P_S/backups"
+  p_jfail="could not write the journal in $P_S (is its filesystem full or read-only?); nothing was changed"
+  [ -d "$P_S/backups" ] || mkdir -p "$P_S/backups" || p_die 73 "$p_jfail"
   p_crash_point commit.begin
-  mkdir "$P_S/txn.new"
-  cp "$P_W/list" "$P_W/manifest.new" "$P_W/actions" "$P_W/services" "$P_S/txn.new/"
+  mkdir "$P_S/txn.new" || p_die 73 "$p_jfail"
+  cp "$P_W/list" "$P_W/manifest.new" "$P_W/actions" "$P_W/services" "$P_S/txn.new/" || p_die 73 "$p_jfail"
   p_crash_point commit.journal-written
   p_sync "$P_S/txn.new/list" "$P_S/txn.new/manifest.new" "$P_S/txn.new/actions" "$P_S/txn.new/services" \
     "$P_S/txn.new"
-  mv "$P_S/txn.new" "$P_S/txn"
+  mv "$P_S/txn.new" "$P_S/txn" || p_die 73 "$p_jfail"
   P_TXN=1
   p_crash_point commit.journal-committed
 
   # Undo copies: a hard link to each target's current inode, beside it (no space needed, and a rename puts it back).
+  # No fallback to a copy: where a link cannot be made (immutable or append-only file, read-only filesystem) the
+  # rename would fail too, and a copy could not be put back.
   while IFS="$P_TAB" read -r p_k p_v <&3; do
     [ "$p_k" = f ] || continue
     p_undo "$p_v"
-    ln -f "$p_v" "$p_u" 2>/dev/null || cp -p "$p_v" "$p_u" || p_die 73 "could not keep an undo copy of $p_v; nothing was switched"
+    ln -f "$p_v" "$p_u" ||
+      p_die 73 "cannot replace $p_v (immutable or append-only, on a read-only filesystem, or one without hard links); nothing was switched"
     p_crash_point commit.undo-linked
   done 3<"$P_W/list"
 
@@ -666,7 +702,6 @@ p_finish() { # the commit point, then the journal's leftovers
   p_sync "$P_S"
   p_roll_forward "$P_S/txn"
   p_crash_point finish.journal-retired
-  p_prune
 }
 
 p_prune() { # directories we created that are now empty (deepest first); the next plan forgets the ones gone
@@ -674,14 +709,14 @@ p_prune() { # directories we created that are now empty (deepest first); the nex
   set --
   while IFS= read -r p_d; do set -- "$@" "$p_d"; done <"$P_W/prune"
   rmdir "$@" 2>/dev/null || true
-  p_crash_point finish.pruned
 }
 
 p_write_manifest() { # a new manifest without any file to switch (e.g. service commands changed)
-  [ -d "$P_S/backups" ] || mkdir -p "$P_S/backups"
-  cp "$P_W/manifest.new" "$P_S/manifest.tmp"
+  p_jfail="could not write $P_S/manifest (is its filesystem full or read-only?); nothing was changed"
+  [ -d "$P_S/backups" ] || mkdir -p "$P_S/backups" || p_die 73 "$p_jfail"
+  cp "$P_W/manifest.new" "$P_S/manifest.tmp" || p_die 73 "$p_jfail"
   p_sync "$P_S/manifest.tmp"
-  mv -f "$P_S/manifest.tmp" "$P_S/manifest"
+  mv -f "$P_S/manifest.tmp" "$P_S/manifest" || p_die 73 "$p_jfail"
   p_crash_point manifest.written
   p_sync "$P_S"
 }

@@ -3,8 +3,8 @@
 #
 # Variables: w (work dir), s (state dir), mf (the state's manifest, or /dev/null), root (state root), sdir (the
 # state dir's name: owner or owner@part), mode (apply|check|destroy), node, stamp (a number for attic names).
-# Input files (in this order): w/services, w/entries, w/resolved, w/stat, w/sha, w/backups, mf, then the other
-# owners' manifests (root/<dir>/manifest). Also reads w/ours.N (json-merge: what is ours after the merge).
+# Input files (in this order): w/services, w/entries, w/resolved, w/sizes, w/stat, w/sha, w/backups, mf, then the
+# other owners' manifests (root/<dir>/manifest). Also reads w/ours.N (json-merge: what is ours after the merge).
 #
 # Writes w/ops, w/list (the journal), w/manifest.new, w/actions, w/mkdirs, w/prune, w/checks, w/strips,
 # w/prev.rK, w/gc and w/result ("key<TAB>value" lines). Exit 65 (refused: state or declaration not acceptable) or
@@ -15,7 +15,8 @@
 #   <backup name|-> <effect|-> <extra|-> | J <path> <key> <entry> | S <service> <action> <argv...> |
 #   H <service> <kind> <args...> | D <directory we created>
 # Journal (w/list -> state/txn/list): V 2 | f <target> (existed: its undo link) | a <target> (absent before) |
-#   b <backup name> (taken in this run) | t <attic file> | d <dir created> | g <backup to drop once committed>
+#   b <backup name> (taken in this run) | t <attic file> | d <dir created> | g <backup to drop once committed> |
+#   p <directory to remove, if empty, once committed>
 BEGIN {
   FS = "\t"
   T = "\t"
@@ -43,10 +44,12 @@ FILENAME == w "/entries" {
   next
 }
 FILENAME == w "/resolved" { et[byn[$1]] = $2; el[byn[$1]] = $3; next }
+FILENAME == w "/sizes" { split($0, f, " "); want_size[f[1]] = f[2]; next }
 FILENAME == w "/stat" {
-  # "%f %a %u %g %n": raw mode in hex (for the file type), permissions, owner, group, path.
+  # "%f %a %u %g %s %n": raw mode in hex (for the file type), permissions, owner, group, size, path.
   split($0, f, " ")
-  p = substr($0, length(f[1] f[2] f[3] f[4]) + 5)
+  p = substr($0, length(f[1] f[2] f[3] f[4] f[5]) + 6)
+  st_size[p] = f[5]
   ft = int(hex(f[1]) / 4096)
   st_type[p] = (ft == 8) ? "reg" : (ft == 4) ? "dir" : (ft == 10) ? "lnk" : "other"
   st_mode[p] = f[2]
@@ -86,6 +89,8 @@ FILENAME == mf {
 }
 END {
   if (failed) exit failed
+  for (p in want_size) if (st_size[p] != want_size[p])
+    fail(73, "staging the payload in " w " failed (" p " is short: is its filesystem full?); nothing was changed")
   check_state()
   if (mode != "destroy") plan_desired()
   plan_removals()
@@ -149,7 +154,8 @@ function check_state(    i, why, r, k, b) {
     else if ((why = badpath(op_[i])) != "") why = why
     else if ((why = badpath(ot[i])) != "") why = "points at " ot[i] ", which " why
     else if (!(dirname(op_[i]) in oroot) || !(dirname(ot[i]) in oroot)) why = "lies outside the directories recorded when it was applied"
-    else if (osha[i] !~ /^([0-9a-f]{64}|absent)$/ || oorg[i] !~ /^(backup|created)$/) why = "is damaged"
+    else if (!(osha[i] == "absent" || (length(osha[i]) == 64 && osha[i] !~ /[^0-9a-f]/)) || oorg[i] !~ /^(backup|created)$/)
+      why = "is damaged" # (no {64}: mawk 1.3.4 has no interval expressions)
     else if ((oorg[i] == "backup") != (obak[i] ~ /^b[0-9]+$/) || (oorg[i] == "created" && obak[i] != "-")) why = "has a damaged backup reference"
     else if (oeff[i] !~ /^(-|(restart|reload):[a-z0-9_]+)$/ || oext[i] !~ /^(-|[a-z0-9][a-z0-9._-]*)$/) why = "is damaged"
     if (why != "")
@@ -288,7 +294,6 @@ function plan_removals(    i, t, exists, cur, clean, src, wmode, wown, k, bf) {
       } else if (exists) {
         touch_target(t)
         op("rm\t" op_[i] "\t" t)
-        prune[dirname(t)] = 1
       } else continue
       effect(oeff[i])
       removed = jadd(removed, op_[i])
@@ -322,9 +327,16 @@ function write_manifest(    i, r, d, k) {
   for (i = 1; i <= nr; i++) mnew[++nn] = "R" T rl[i]
   for (i = 1; i <= nm; i++) mnew[++nn] = mline[i]
   if (mode != "destroy") for (i = 1; i <= nsvc; i++) mnew[++nn] = svc_line[i]
-  # Directories we created that still exist (they go when empty), and the ones this run creates.
-  for (k = 1; k <= nod; k++) if (st_type[od[k]] == "dir" && !(od[k] in dseen)) { dseen[od[k]] = 1; dl[++ndl] = od[k] }
-  for (d in mk) if (!(d in dseen) && badpath(d "/x") == "") { dseen[d] = 1; dl[++ndl] = d }
+  # Directories we created (earlier, or in this run): kept while a managed file is in them; the others are
+  # removed once this run is committed, if empty (else they are someone else's now).
+  for (k = 1; k <= nod; k++) if (st_type[od[k]] == "dir") cand[od[k]] = 1
+  for (d in mk) if (badpath(d "/x") == "") cand[d] = 1
+  for (d in cand) {
+    keep = 0
+    for (t in tgt_of) if (under(t, d)) { keep = 1; break }
+    if (keep) dl[++ndl] = d
+    else pl[++npl] = d
+  }
   sort(dl, ndl)
   for (i = 1; i <= ndl; i++) mnew[++nn] = "D" T dl[i]
   printf "" > (w "/manifest.new")
@@ -356,13 +368,17 @@ function write_dirs(    i, d, n, depth, maxd, c) {
   printf "" > (w "/mkdirs")
   for (i = 1; i <= n; i++) { printf "%s\n", ml[i] > (w "/mkdirs"); printf "d\t%s\n", ml[i] > (w "/list") }
   close(w "/mkdirs")
-  close(w "/list")
-  # Directories to try to remove once committed (deepest first): every one we created, when something went.
+  # Directories to remove once committed, deepest first (the journal has them too: a run that dies after its
+  # commit point has them removed by the next run).
+  sort(pl, npl)
   printf "" > (w "/prune")
-  if (mode == "destroy" || nprune_any()) for (i = ndl; i >= 1; i--) printf "%s\n", dl[i] > (w "/prune")
+  for (i = npl; i >= 1; i--) {
+    printf "%s\n", pl[i] > (w "/prune")
+    printf "p\t%s\n", pl[i] > (w "/list")
+  }
   close(w "/prune")
+  close(w "/list")
 }
-function nprune_any(    d) { for (d in prune) return 1; return 0 }
 
 function sort(a, n,    i, j, x) { # insertion sort (lists are short); "/a" sorts before "/a/b"
   for (i = 2; i <= n; i++) {

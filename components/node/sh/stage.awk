@@ -7,7 +7,9 @@
 # that entry's base64 lines), the current manifest (or /dev/null).
 # Writes w/in.N (the content; for config-path the block body), w/value.N (config-path: the hosts directory, no
 # newline), w/prev.N (json-merge: "<key>\t<entry>" lines), w/statlist (paths to stat: every target, its parent
-# directories, the directories and backups state names) and w/shalist (files to hash: targets and new contents).
+# directories, the directories and backups state names), w/shalist (files to hash: targets and new contents) and
+# w/sizes ("<file> <bytes>" for every file it wrote: the plan checks them against the disk, because some awks
+# do not report a failed write).
 # Exit 65: a damaged payload. The payload never holds a NUL byte (the script builder refuses it), so every byte
 # is one awk character.
 BEGIN {
@@ -18,6 +20,7 @@ BEGIN {
   n = ""
   printf "" > (w "/statlist")
   printf "" > (w "/shalist")
+  printf "" > (w "/sizes")
 }
 FILENAME == w "/entries" {
   kind[$1] = $2
@@ -36,6 +39,8 @@ FILENAME == w "/payload" {
     cut = (kind[n] == "config-path")
     pending = ""
     printf "" > file
+    size = 0
+    stat_(file)
     next
   }
   out = ""
@@ -66,7 +71,12 @@ $1 == "D" { stat_($2); next }
 END {
   if (bad) exit 65
   finish()
-  for (k in kind) if (kind[k] == "json-merge") { printf "%s", prev[path[k]] > (w "/prev." k); close(w "/prev." k) }
+  for (k in kind) if (kind[k] == "json-merge") {
+    printf "%s", prev[path[k]] > (w "/prev." k)
+    close(w "/prev." k)
+    print w "/prev." k, length(prev[path[k]]) > (w "/sizes")
+    stat_(w "/prev." k)
+  }
 }
 function stat_(p) { if (substr(p, 1, 1) == "/" && !(p in st)) { st[p] = 1; print p > (w "/statlist") } }
 function stat_up(p) { # a path and every parent directory of it (not "/")
@@ -78,19 +88,26 @@ function stat_up(p) { # a path and every parent directory of it (not "/")
 }
 function hash_(p) { if (substr(p, 1, 1) == "/" && !(p in sh)) { sh[p] = 1; print p > (w "/shalist") } }
 function emit(s,    p) {
-  if (!cut) { printf "%s", s > file; return }
+  if (!cut) { printf "%s", s > file; size += length(s); return }
   pending = pending s
   p = index(pending, "\n")
   if (p == 0) return
-  printf "%s", substr(pending, 1, p - 1) > (w "/value." n)
-  close(w "/value." n)
+  value(substr(pending, 1, p - 1))
   printf "%s", substr(pending, p + 1) > file
+  size += length(pending) - p
   cut = 0
+}
+function value(v) {
+  printf "%s", v > (w "/value." n)
+  close(w "/value." n)
+  print w "/value." n, length(v) > (w "/sizes")
+  stat_(w "/value." n)
 }
 function finish() {
   if (n == "") return
   if (q > 0) { bad = 1; exit 65 }
-  if (cut) { printf "%s", pending > (w "/value." n); close(w "/value." n) }
+  if (cut) value(pending)
   close(file)
+  print file, size > (w "/sizes")
   n = ""
 }
