@@ -5,18 +5,21 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import {
-  buildNodeScript,
-  NodePlan,
-  normalizeRegistries,
-  parseSummary,
-  planNode,
-  ProfileArgs,
-  RegistriesArgs,
-  ScriptOptions,
-} from "../../components";
+import * as components from "../../components";
+import { NodePlan, ProfileArgs, RegistriesArgs, ScriptOptions } from "../../components";
 import { ApplySummary } from "../../components/node/summary";
 import { nodeExec, RigNode, RunResult } from "./rig";
+
+/**
+ * The library the scripts are built with: this tree's, or (PRR_SCRIPT_LIB=<dir>) the `components` of another
+ * tree placed inside this repository (e.g. `git archive main components | tar -x -C .rig-scratch/old`), to show
+ * that a test fails on an older library. Only the tests use it; the components always use their own.
+ */
+const lib: typeof components = process.env.PRR_SCRIPT_LIB
+  ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require(path.resolve(process.env.PRR_SCRIPT_LIB, "components")) as typeof components)
+  : components;
+const { buildNodeScript, normalizeRegistries, parseSummary, planNode } = lib;
 
 /** The one line of the library that the crash-point harness replaces. */
 export const INERT_CRASH_POINT = "p_crash_point() { :; }";
@@ -51,6 +54,11 @@ export function nodeScript(
 ): string {
   const { owner, probeMirrors, ...options } = o;
   return buildNodeScript(nodePlan(n, regs, profiles, { owner, probeMirrors }), options);
+}
+
+/** The production script of a plan (e.g. one a test changed). */
+export function planScript(plan: NodePlan, options: ScriptOptions = {}): string {
+  return buildNodeScript(plan, options);
 }
 
 /** Every crash-point label of a built script, in the order they appear. */
@@ -103,6 +111,38 @@ export async function runOk(
   const r = await runScript(n, mode, script, o);
   if (r.code !== 0) throw new Error(`${mode} on ${n.name} exited ${r.code ?? r.signal}:\n${r.stderr}`);
   return parseSummary(r.stdout)!;
+}
+
+const stock = new Map<string, string>();
+/**
+ * The node's own containerd config.toml as the rig wrote it (each node's names its own root, state and socket),
+ * read the first time it is asked for: call it before a test changes the file.
+ */
+export function stockConfig(n: RigNode): string {
+  if (!stock.has(n.id)) stock.set(n.id, fs.readFileSync(n.containerdConfigUpper, "utf8"));
+  return stock.get(n.id)!;
+}
+
+/**
+ * Put a node back to how the rig started it, as far as the node scripts are concerned: no state, no work
+ * directory, nothing under the directories the tests write, the node's stock containerd config.toml.
+ */
+export async function resetNode(n: RigNode): Promise<void> {
+  await nodeSh(
+    n,
+    `set -e
+    for d in /etc/containerd/certs.d /etc/containerd/conf.d /etc/docker/certs.d /var/lib/kubelet /var/snap \
+      /var/lib/pulumi-registries /var/lib/prr-full /run/pulumi-registries; do
+      chattr -R -i "$d" 2>/dev/null || true
+      if mountpoint -q "$d"; then find "$d" -mindepth 1 -delete; else rm -rf "$d"; fi
+    done
+    chattr -i /etc/containerd/config.toml 2>/dev/null || true
+    rm -f /etc/containerd/.config.toml.* /etc/docker/daemon.json /etc/docker/daemon.real.json /etc/docker/.daemon*
+    cat > /etc/containerd/config.toml
+    chmod 644 /etc/containerd/config.toml
+    chown 0:0 /etc/containerd/config.toml`,
+    stockConfig(n),
+  );
 }
 
 /** Run a shell snippet inside a node; fail with its stderr unless it exits 0. */

@@ -381,6 +381,12 @@ export const CONFIG_PATH_CASES: ConfigPathCase[] = [
     expected: "error",
   },
   {
+    name: "mirrors spelled with a unicode escape: refused",
+    existing: `version = 2\n[plugins."io.containerd.grpc.v1.cri".registry."\\u006dirrors"."quay.io"]\nendpoint = ["https://x"]\n`,
+    configPath: P,
+    expected: "error",
+  },
+  {
     name: "an empty inline mirrors table is fine",
     existing: `version = 2\n${V2}\n  mirrors = {}\n`,
     configPath: P,

@@ -14,7 +14,6 @@
  * The same checks run for ENOSPC at each write (a small tmpfs in a node's private mount namespace), an immutable
  * target and a read-only one. The declared daemon.json is a symbolic link in every scenario.
  */
-import * as fs from "fs";
 import { ProfileArgs, RegistriesArgs, ScriptOptions } from "../../components";
 import { loadRig, nodeExec, Rig, RigNode } from "../helpers/rig";
 import {
@@ -23,7 +22,9 @@ import {
   filesContaining,
   nodeScript,
   nodeSh,
+  resetNode,
   runOk,
+  stockConfig,
   runScript,
   snapshot,
 } from "../helpers/nodeScript";
@@ -32,7 +33,6 @@ const rig: Rig = loadRig();
 const CANARY = rig.auth.password;
 const TLS = rig.registries.tls.host;
 const PLAIN = rig.registries.plain.host;
-const STOCK_CONFIG = fs.readFileSync(rig.nodes[0].containerdConfigUpper, "utf8");
 /** Where a credential may be while the declaration holds one: the declared targets that carry it. */
 const CREDENTIAL_TARGETS = ["/etc/containerd/config.toml", "/var/lib/kubelet/config.json"];
 
@@ -40,22 +40,13 @@ const DAEMON_REAL = '{\n  "log-driver": "journald",\n  "insecure-registries": ["
 
 /** The node before any apply: containerd's stock config, a daemon.json that is a link to a file owned by uid 1234. */
 async function pristine(n: RigNode): Promise<void> {
+  await resetNode(n);
   await nodeSh(
     n,
-    `set -e
-    for d in /etc/containerd/certs.d /etc/docker/certs.d /var/lib/kubelet /var/lib/pulumi-registries /run/pulumi-registries; do
-      chattr -R -i "$d" 2>/dev/null || true
-      if mountpoint -q "$d"; then find "$d" -mindepth 1 -delete; else rm -rf "$d"; fi
-    done
-    chattr -i /etc/containerd/config.toml 2>/dev/null || true
-    rm -f /etc/containerd/.config.toml.* /etc/docker/daemon.json /etc/docker/daemon.real.json /etc/docker/.daemon*
-    cat > /etc/containerd/config.toml
-    chmod 644 /etc/containerd/config.toml
-    printf '%s' '${DAEMON_REAL}' > /etc/docker/daemon.real.json
+    `printf '%s' '${DAEMON_REAL}' > /etc/docker/daemon.real.json
     chown 1234:1234 /etc/docker/daemon.real.json
     chmod 640 /etc/docker/daemon.real.json
     ln -s daemon.real.json /etc/docker/daemon.json`,
-    STOCK_CONFIG,
   );
 }
 
@@ -223,6 +214,9 @@ function table(): string {
     ...lines,
   ].join("\n");
 }
+
+// Each node's own stock config.toml, read before anything changes it.
+rig.nodes.forEach(stockConfig);
 
 describe("crash-point harness", () => {
   const references = new Map<string, { converged: string; pristine: string }>();

@@ -5,7 +5,16 @@
 # major (1 or 2: the version of a new file). Prints the new file. Exit 3: registry.mirrors entries; exit 4:
 # registry.configs TLS settings (both refused by containerd with config_path); exit 5: a layout it cannot edit;
 # exit 6: the registry table (or part of it) set with dotted keys or an inline table from a parent table.
-function key_seg(    c, k, q, i) {
+function hexval(h,    v, i, d) {
+  v = 0
+  for (i = 1; i <= length(h); i++) {
+    d = index("0123456789abcdef", tolower(substr(h, i, 1)))
+    if (!d) return -1
+    v = v * 16 + d - 1
+  }
+  return v
+}
+function key_seg(    c, k, q, i, e, n, code) {
   # One key segment at the start of `rest` (bare, "basic" or 'literal') into seg; rest loses it. 0: not a key.
   sub(/^[ \t]*/, "", rest)
   c = substr(rest, 1, 1)
@@ -13,7 +22,20 @@ function key_seg(    c, k, q, i) {
     k = ""
     for (i = 2; i <= length(rest); i++) {
       q = substr(rest, i, 1)
-      if (c == "\"" && q == "\\") { k = k substr(rest, i + 1, 1); i++; continue }
+      if (c == "\"" && q == "\\") {
+        e = substr(rest, i + 1, 1)
+        if (e == "u" || e == "U") {
+          # \uXXXX and \UXXXXXXXX spell ASCII names too ("\u006dirrors" is "mirrors" to containerd).
+          n = (e == "u") ? 4 : 8
+          code = hexval(substr(rest, i + 2, n))
+          k = k ((code > 0 && code < 128) ? sprintf("%c", code) : "\\" e substr(rest, i + 2, n))
+          i += 1 + n
+          continue
+        }
+        k = k e
+        i++
+        continue
+      }
       if (q == c) break
       k = k q
     }

@@ -216,9 +216,10 @@ p_health() { # NAME KIND ARG...  how to tell that the service is healthy after a
 }
 
 # --- services -----------------------------------------------------------------------------------------------
-p_find() { # KIND NAME [ACTION] JOURNAL -> "$@"-ready line in p_found (from the journal, this script, the manifest)
+p_find() { # KIND NAME [ACTION] JOURNAL -> the record in p_found: this script's, else the journal's, else the state's
   p_want="$1$P_TAB$2$P_TAB${3:+$3$P_TAB}"
-  for p_f in "$4/services" "$P_W/services" "$P_S/manifest"; do
+  # This script first: after a crash it is the command declared now (a broken one may have been fixed since).
+  for p_f in "$P_W/services" "$4/services" "$P_S/manifest"; do
     [ -f "$p_f" ] || continue
     while IFS= read -r p_found; do
       case "$p_found" in "$p_want"*) return 0 ;; esac
@@ -255,17 +256,19 @@ p_run_service() { # NAME ACTION JOURNAL -> runs the recorded argv (output to the
 p_healthy() { # KIND ARG...: the service does what matters, within about 20 s
   case "$1" in
     containerd-cri)
+      # Until containerd answers, try again; once it does, the CRI plugin's status is final ("error" or "skip"
+      # stays so until the next restart).
       p_i=0
       while :; do
-        if "$2" --address "$3" --timeout 5s plugins ls </dev/null 2>>"$P_W/service.log" 9>&- |
-          awk '$1 == "io.containerd.grpc.v1" && $2 == "cri" { s = $NF } END { exit s != "ok" }'; then
-          return 0
-        fi
+        p_cri=$("$2" --address "$3" --timeout 5s plugins ls </dev/null 2>>"$P_W/service.log" 9>&- |
+          awk '$1 == "io.containerd.grpc.v1" && $2 == "cri" { s = $NF } END { print (NR ? (s == "" ? "missing" : s) : "") }') || p_cri=""
+        [ "$p_cri" != ok ] || return 0
+        [ -z "$p_cri" ] || break
         p_i=$((p_i + 1))
         [ "$p_i" -lt 40 ] || break
         sleep 0.5 2>/dev/null || sleep 1
       done
-      printf 'health check: containerd at %s has no working CRI plugin (ctr plugins ls)\n' "$3" >>"$P_W/service.log"
+      printf 'health check: containerd at %s has no working CRI plugin (ctr plugins ls: %s)\n' "$3" "${p_cri:-no answer}" >>"$P_W/service.log"
       return 1
       ;;
     *)
@@ -511,12 +514,23 @@ p_plan() {
   [ "$p_rc" = 0 ] || p_die 70 "planning failed (awk exit $p_rc)"
 }
 
-p_check() { # KIND:BINARY FILE -> validate new content with the node's own tools when they exist
+p_check() { # KIND:BINARY FILE [HOSTS-DIR] -> validate new content with the node's own tools when they exist
   p_ck=${1%%:*}
   p_bin=${1#*:}
   command -v "$p_bin" >/dev/null 2>&1 || [ -x "$p_bin" ] || return 0
   case "$p_ck" in
-    containerd-config) "$p_bin" --config "$2" config dump </dev/null >/dev/null 2>"$P_W/check.log" 9>&- ;;
+    containerd-config)
+      "$p_bin" --config "$2" config dump </dev/null >"$P_W/dump" 2>"$P_W/check.log" 9>&- || return 1
+      [ -n "${3:-}" ] || return 0
+      # The config as containerd reads it must name our hosts directory: an import that defines the CRI plugin's
+      # table replaces the file's table whole, and the config_path set in the file would be ignored silently.
+      awk -v want="$3" '$1 == "config_path" && $2 == "=" {
+          v = $0; sub(/^[^=]*=[ \t]*./, "", v); sub(/.[ \t]*$/, "", v)
+          n = split(v, parts, ":"); for (i = 1; i <= n; i++) if (parts[i] == want) found = 1
+        } END { exit !found }' "$P_W/dump" && return 0
+      printf 'config_path = "%s" is not in effect in the config containerd reads (an import or another file overrides the CRI registry table)\n' "$3" >"$P_W/check.log"
+      return 1
+      ;;
     docker-daemon-json)
       "$p_bin" --validate --config-file "$2" </dev/null >/dev/null 2>"$P_W/check.log" 9>&- && return 0
       # dockerd before 23.0 has no --validate: no validator on this node, as if there were no dockerd.
@@ -528,8 +542,10 @@ p_check() { # KIND:BINARY FILE -> validate new content with the node's own tools
 }
 
 p_validate() { # run each changed entry's check on its new content before anything is switched
-  while IFS="$P_TAB" read -r p_n p_chk p_src p_path <&3; do
-    p_check "$p_chk" "$p_src" && continue
+  while IFS="$P_TAB" read -r p_n p_chk p_src p_path p_kind <&3; do
+    p_value=""
+    [ "$p_kind" != config-path ] || IFS= read -r p_value <"$P_W/value.$p_n" || true
+    p_check "$p_chk" "$p_src" "$p_value" && continue
     # The log may quote the file (a credential): it stays on the node, root-only, in the owner's state directory.
     [ -d "$P_S" ] || mkdir -p "$P_S"
     cp "$P_W/check.log" "$P_S/last-check.log" 2>/dev/null || true

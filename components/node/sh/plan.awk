@@ -257,7 +257,7 @@ function plan_desired(    i, j, t, why, exists, cur, src, fsha, wmode, wown, rec
       op("put\t" ep[i] "\t" t "\t" src "\t" wmode "\t" wown)
       effect(ee[i])
       changed = jadd(changed, ep[i])
-      if (ec[i] != "-") printf "%s\t%s\t%s\t%s\n", en[i], ec[i], src, ep[i] > (w "/checks")
+      if (ec[i] != "-") printf "%s\t%s\t%s\t%s\t%s\n", en[i], ec[i], src, ep[i], ek[i] > (w "/checks")
     } else unchanged++
     mline[++nm] = "E" T ek[i] T ep[i] T t T fsha T org T bak T ee[i] T ex[i]
     if (ek[i] == "json-merge") {
