@@ -28,6 +28,11 @@ export const INERT_CRASH_POINT = "p_crash_point() { :; }";
 export interface PlanArgs {
   owner?: string;
   probeMirrors?: boolean;
+  /**
+   * Leave out the checks of new content by the node's own tools (e.g. `dockerd --validate`, which Debian 12's
+   * dockerd 20.10 does not have: the format-1 library then refuses every daemon.json).
+   */
+  noChecks?: boolean;
 }
 
 /** The plan a node entry would get (owner defaults to "t"). */
@@ -37,12 +42,14 @@ export function nodePlan(
   profiles: ProfileArgs[],
   o: PlanArgs = {},
 ): NodePlan {
-  return planNode(normalizeRegistries(regs), {
+  const plan = planNode(normalizeRegistries(regs), {
     node: n.name,
     owner: o.owner ?? "t",
     profiles,
     probeMirrors: o.probeMirrors,
   });
+  if (!o.noChecks) return plan;
+  return { ...plan, entries: plan.entries.map(({ check: _check, ...e }) => e) };
 }
 
 /** The production script of a declaration. */
@@ -52,8 +59,8 @@ export function nodeScript(
   profiles: ProfileArgs[],
   o: PlanArgs & ScriptOptions = {},
 ): string {
-  const { owner, probeMirrors, ...options } = o;
-  return buildNodeScript(nodePlan(n, regs, profiles, { owner, probeMirrors }), options);
+  const { owner, probeMirrors, noChecks, ...options } = o;
+  return buildNodeScript(nodePlan(n, regs, profiles, { owner, probeMirrors, noChecks }), options);
 }
 
 /** The production script of a plan (e.g. one a test changed). */
@@ -79,6 +86,16 @@ export function crashVariant(script: string, label: string, nth = 1): string {
     `p_crash_point() { [ "$1" = '${label}' ] || return 0; p_crash_hits=$((p_crash_hits + 1)); ` +
     `[ "$p_crash_hits" -lt ${nth} ] || kill -KILL $$; }`;
   return `${parts[0]}\n${killer}\n${parts[1]}`;
+}
+
+/**
+ * The labelling variant of a production script: it runs as the production script does and appends every crash
+ * point it passes to `log` (on the node), so that a harness knows which labels a run reaches.
+ */
+export function labelVariant(script: string, log: string): string {
+  const parts = script.split(`\n${INERT_CRASH_POINT}\n`);
+  if (parts.length !== 2) throw new Error("the script must define the inert crash point exactly once");
+  return `${parts[0]}\np_crash_point() { printf '%s\\n' "$1" >> '${log}'; }\n${parts[1]}`;
 }
 
 /** Options of {@link runScript}. */
@@ -127,7 +144,7 @@ export function stockConfig(n: RigNode): string {
  * Put a node back to how the rig started it, as far as the node scripts are concerned: no state, no work
  * directory, nothing under the directories the tests write, the node's stock containerd config.toml.
  */
-export async function resetNode(n: RigNode): Promise<void> {
+export async function resetNode(n: RigNode, then = "true"): Promise<void> {
   await nodeSh(
     n,
     `set -e
@@ -140,7 +157,8 @@ export async function resetNode(n: RigNode): Promise<void> {
     rm -f /etc/containerd/.config.toml.* /etc/docker/daemon.json /etc/docker/daemon.real.json /etc/docker/.daemon*
     cat > /etc/containerd/config.toml
     chmod 644 /etc/containerd/config.toml
-    chown 0:0 /etc/containerd/config.toml`,
+    chown 0:0 /etc/containerd/config.toml
+    ${then}`,
     stockConfig(n),
   );
 }
