@@ -39,7 +39,7 @@ function declaration(variant: string, plain: string, dead: string, ca: string): 
     };
   }
   regs["tls.bench.example:5443"] = {
-    server: dead,
+    server: dead.replace("http://", "https://"),
     mirrors: [{ endpoint: `https://10.123.0.1:5443/v2/${variant}`, overridePath: true }],
     tls: { ca },
   };

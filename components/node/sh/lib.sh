@@ -84,6 +84,22 @@ p_safe() { # PATH MIN-SLASHES: a path state may name (the plan awk applies the f
   return 1
 }
 
+p_root() { # root, or stop; P_GID0=1 when the process's group is root's too (then new files need no chown)
+  p_uid=""
+  P_GID0=0
+  if [ -r /proc/self/status ]; then
+    while IFS="$P_TAB " read -r p_k p_v p_e _; do
+      case "$p_k" in
+        Uid:) p_uid=$p_e ;;
+        Gid:) [ "$p_e" != 0 ] || P_GID0=1 ;;
+      esac
+    done </proc/self/status
+  else
+    p_uid=$(id -u)
+  fi
+  [ "$p_uid" = 0 ] || p_die 77 "must run as root: set sudo: true for this node"
+}
+
 # --- lock: one run at a time per state root ----------------------------------------------------------------
 # flock(2) on a file: atomic, released by the kernel when the holder dies (no stale lock to break), and it
 # works across PID namespaces (a DaemonSet pod entering the host's mount namespace locks the same inode).
@@ -354,8 +370,11 @@ p_rollback() { # JOURNAL: every target back as it was, this run's backups and di
   P_TXN=0
 }
 
-p_roll_forward() { # JOURNAL: the switch was committed; drop the undo links, the backups given back, empty dirs
-  p_journal_ok "$1"
+p_roll_forward() { # JOURNAL [PATH...]: the switch was committed; drop the undo links, the backups given back,
+  # the directories left empty, the journal (and PATHs: the work directory, a destroyed state) in few processes
+  p_j=$1
+  shift
+  p_journal_ok "$p_j"
   p_rm=""
   p_dirs=""
   while IFS="$P_TAB" read -r p_k p_v <&3; do
@@ -364,15 +383,20 @@ p_roll_forward() { # JOURNAL: the switch was committed; drop the undo links, the
       g) p_rm="$p_rm $P_S/backups/$p_v" ;;
       p) p_dirs="$p_dirs $p_v" ;;
     esac
-  done 3<"$1/list"
+  done 3<"$p_j/list"
   set -f
-  # shellcheck disable=SC2086 # validated paths, split on blanks on purpose
-  [ -z "$p_rm" ] || rm -f $p_rm
-  # shellcheck disable=SC2086
-  [ -z "$p_dirs" ] || rmdir $p_dirs 2>/dev/null || true
-  set +f
+  if [ -n "$p_dirs" ]; then
+    # The undo links sit in those directories: they go first.
+    # shellcheck disable=SC2086 # validated paths, split on blanks on purpose
+    [ -z "$p_rm" ] || rm -f $p_rm
+    # shellcheck disable=SC2086
+    rmdir $p_dirs 2>/dev/null || true
+    p_rm=""
+  fi
   p_crash_point finish.pruned
-  rm -rf "$1"
+  # shellcheck disable=SC2086
+  rm -rf $p_rm "$p_j" "$@"
+  set +f
   P_TXN=0
 }
 
@@ -498,7 +522,7 @@ p_plan() {
   for p_f in "$P_ROOT"/*/manifest; do [ ! -f "$p_f" ] || [ "$p_f" = "$P_S/manifest" ] || set -- "$@" "$p_f"; done
   p_rc=0
   awk -v w="$P_W" -v s="$P_S" -v mf="$p_mf" -v root="$P_ROOT" -v sdir="$P_SDIR" -v mode="$P_MODE" \
-    -v node="$P_NODE" "$P_AWK_PLAN" "$@" || p_rc=$?
+    -v node="$P_NODE" -v gid0="$P_GID0" "$P_AWK_PLAN" "$@" || p_rc=$?
   while IFS="$P_TAB" read -r p_k p_v p_x; do
     case "$p_k" in
       error) p_die "$p_v" "$p_x" ;;
@@ -608,15 +632,15 @@ p_commit() {
   # (or a link planted there) must not lend its mode, owner or destination to the new file.
   p_rm=""
   while IFS="$P_TAB" read -r p_op _ p_to _ <&3; do
-    case "$p_op" in put | restore | strip) p_tmp "$p_to" && p_rm="$p_rm $p_t" ;; esac
+    case "$p_op" in put | restore | strip) ;; *) continue ;; esac
+    p_tmp "$p_to"
+    if [ -e "$p_t" ] || [ -L "$p_t" ]; then p_rm="$p_rm $p_t"; fi
   done 3<"$P_W/ops"
   set -f
   # shellcheck disable=SC2086 # validated paths, split on blanks on purpose
   [ -z "$p_rm" ] || rm -f $p_rm
   set +f
   p_sync_list="$P_S $P_S/backups"
-  p_mode644=""
-  p_own0=""
   while IFS="$P_TAB" read -r p_op p_path p_to p_src p_mode p_own p_org <&3; do
     p_tmp "$p_to"
     case "$p_op" in
@@ -634,30 +658,18 @@ p_commit() {
       strip)
         # Nothing left of the file and we created it: it goes, like a file of ours.
         if [ ! -s "$p_src" ] && [ "$p_org" = created ]; then continue; fi
-        cp "$p_src" "$p_t" || p_die 73 "could not write $p_t"
+        p_copy "$p_src" "$p_t" "$p_mode"
         ;;
-      put) cp "$p_src" "$p_t" || p_die 73 "could not write $p_t" ;;
+      put) p_copy "$p_src" "$p_t" "$p_mode" ;;
       *) continue ;;
     esac
     p_sync_list="$p_sync_list $p_t"
     [ "$p_op" != restore ] || continue
-    case "$p_own" in
-      0:0) p_own0="$p_own0 $p_t" ;;
-      *) chown "$p_own" "$p_t" || p_die 73 "could not set the owner of $p_t" ;;
-    esac
-    case "$p_mode" in
-      600) ;;
-      644) p_mode644="$p_mode644 $p_t" ;;
-      *) chmod "$p_mode" "$p_t" || p_die 73 "could not set the mode of $p_t" ;;
-    esac
+    [ "$p_own" = "-" ] || chown "$p_own" "$p_t" || p_die 73 "could not set the owner of $p_t"
     p_crash_point commit.tmp-written
   done 3<"$P_W/ops"
   set -f
   # shellcheck disable=SC2086 # validated paths, split on blanks on purpose
-  [ -z "$p_own0" ] || chown 0:0 $p_own0 || p_die 73 "could not set the owner of the new files"
-  # shellcheck disable=SC2086
-  [ -z "$p_mode644" ] || chmod 644 $p_mode644 || p_die 73 "could not set the mode of the new files"
-  # shellcheck disable=SC2086
   p_sync $p_sync_list
   set +f
   p_crash_point commit.flushed
@@ -694,6 +706,17 @@ p_commit() {
   P_REMOVED=$p_removed
 }
 
+p_copy() { # SRC TMP MODE: a new file with MODE (the work files are 0644; the umask takes away what must go)
+  case "$3" in
+    644) umask 022 ;;
+    600) umask 077 ;;
+    *) umask 077 ;;
+  esac
+  cp "$1" "$2" || p_die 73 "could not write $2"
+  umask 077
+  case "$3" in 644 | 600) ;; *) chmod "$3" "$2" || p_die 73 "could not set the mode of $2" ;; esac
+}
+
 p_act() { # the services whose files changed; if one fails (or is not healthy), every file goes back
   [ -s "$P_S/txn/actions" ] || return 0
   : >"$P_S/txn/acting"
@@ -712,11 +735,18 @@ p_act() { # the services whose files changed; if one fails (or is not healthy), 
   exit 5
 }
 
-p_finish() { # the commit point, then the journal's leftovers
+p_finish() { # the commit point, then the journal's leftovers (and the work directory, and a destroyed state)
   mv "$P_S/txn/manifest.new" "$P_S/manifest"
   p_crash_point finish.committed
   p_sync "$P_S"
-  p_roll_forward "$P_S/txn"
+  if [ "$P_MODE" = destroy ]; then
+    # Every file was given back: nothing left to remember.
+    p_roll_forward "$P_S/txn" "$P_W" "$P_S"
+    p_crash_point destroy.state-removed
+  else
+    p_roll_forward "$P_S/txn" "$P_W"
+  fi
+  P_W=""
   p_crash_point finish.journal-retired
 }
 
@@ -793,10 +823,12 @@ p_main() {
   trap 'exit 130' INT
   trap 'exit 141' PIPE
   trap 'exit 143' TERM
-  [ "$(id -u)" = 0 ] || p_die 77 "must run as root: set sudo: true for this node"
+  p_root
   p_lock
   p_crash_point lock.held
   p_work
+  # Work files are 0644 (inside the 0700 work directory): a copy then gets 0644 or 0600 from the umask alone.
+  umask 022
   p_services
   [ "$P_MODE" = check ] || p_recover
   if [ "$P_MODE" != destroy ]; then
@@ -811,6 +843,7 @@ p_main() {
     p_summary
     return 0
   fi
+  umask 077
   if [ -s "$P_W/gc" ]; then
     set --
     while IFS= read -r p_l; do set -- "$@" "$P_S/backups/$p_l"; done <"$P_W/gc"
@@ -820,8 +853,10 @@ p_main() {
     p_summary
     p_die 3 "managed files were edited by hand since the last apply: $P_DRIFTED - nothing was changed (drift: fail)"
   fi
-  p_validate
+  umask 022
   p_strips
+  umask 077
+  p_validate
   if [ "$P_NOPS" != 0 ]; then
     p_commit
     p_act
@@ -831,8 +866,9 @@ p_main() {
     if [ "$P_MANIFEST" = new ] && [ "$P_MODE" = apply ]; then p_write_manifest; fi
   fi
   if [ "$P_MODE" = destroy ] && [ -d "$P_S" ]; then
-    # Every file was given back: nothing left to remember.
-    rm -rf "$P_S"
+    # Every file was given back (there was nothing to switch): nothing left to remember.
+    rm -rf "$P_S" "$P_W"
+    P_W=""
     p_crash_point destroy.state-removed
   fi
   p_summary

@@ -2,7 +2,7 @@
 # backups, the journal of the switch, the new manifest and the service actions. Nothing here touches the node.
 #
 # Variables: w (work dir), s (state dir), mf (the state's manifest, or /dev/null), root (state root), sdir (the
-# state dir's name: owner or owner@part), mode (apply|check|destroy), node, stamp (a number for attic names).
+# state dir's name: owner or owner@part), mode (apply|check|destroy), node, gid0 (1: the process's group is 0).
 # Input files (in this order): w/services, w/entries, w/resolved, w/sizes, w/stat, w/sha, w/backups, mf, then the
 # other owners' manifests (root/<dir>/manifest). Also reads w/ours.N (json-merge: what is ours after the merge).
 #
@@ -185,6 +185,14 @@ function touch_target(t) { # journal: the undo record of a target, once
 
 function op(line) { printf "%s\n", line > (w "/ops"); nops++ }
 
+# The owner a new file must be given, or "-" when it gets it anyway: a file this root-run script creates is
+# root's, unless the process's group is not 0 or the directory is set-group-ID (then it takes the directory's).
+function chown_(t, own,    d) {
+  d = st_mode[dirname(t)]
+  if (own == "0:0" && gid0 && !(length(d) == 4 && int(substr(d, 1, 1) / 2) % 2 == 1)) return "-"
+  return own
+}
+
 function effect(e) {
   if (e == "-") return
   split(e, a, ":")
@@ -254,7 +262,7 @@ function plan_desired(    i, j, t, why, exists, cur, src, fsha, wmode, wown, rec
     } else if (fsha != cur || wmode != st_mode[t] || wown != st_own[t]) {
       touch_target(t)
       need_dirs(t)
-      op("put\t" ep[i] "\t" t "\t" src "\t" wmode "\t" wown)
+      op("put\t" ep[i] "\t" t "\t" src "\t" wmode "\t" chown_(t, wown))
       effect(ee[i])
       changed = jadd(changed, ep[i])
       if (ec[i] != "-") printf "%s\t%s\t%s\t%s\t%s\n", en[i], ec[i], src, ep[i], ek[i] > (w "/checks")
@@ -312,7 +320,7 @@ function plan_removals(    i, t, exists, cur, clean, src, wmode, wown, k, bf) {
     printf "r%s\t%s\t%s\t%s\t%s\n", nstrip, ok[i], t, oext[i], w "/prev.r" nstrip > (w "/strips")
     if (ok[i] == "json-merge") { printf "%s", oj[op_[i]] > (w "/prev.r" nstrip); close(w "/prev.r" nstrip) }
     touch_target(t)
-    op("strip\t" op_[i] "\t" t "\t" src "\t" wmode "\t" wown "\t" oorg[i])
+    op("strip\t" op_[i] "\t" t "\t" src "\t" wmode "\t" chown_(t, wown) "\t" oorg[i])
     if (oorg[i] == "backup") printf "g\t%s\n", obak[i] > (w "/list")
     effect(oeff[i])
     removed = jadd(removed, op_[i])
