@@ -10,10 +10,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { setupFromConfig } from "./components/program/fromConfig";
 
-const config = new pulumi.Config("registry-setup");
-const setup = setupFromConfig("registry-setup", config);
+const { setup, files: nodeFiles } = setupFromConfig("registry-setup", new pulumi.Config("registry-setup"));
 
+/**
+ * Per node and path, what the setup manages there (credentials shown as `(secret: …)`): `pulumi preview --diff`
+ * shows exactly which lines of which file on which node a change touches.
+ */
+export const files = nodeFiles;
 /** What each node's last apply did (changed files, actions, drift); holds no secret. */
 export const summaries = setup.summaries;
 /** What the nodes' formats could not express and left out, per node. */
 export const warnings = setup.warnings;
+/** The order in which nodes whose change restarts a service are applied. */
+export const batches = setup.batches;

@@ -3,6 +3,11 @@ const common = {
   preset: "ts-jest",
   testEnvironment: "node",
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
+  // The examples import the package by name, as the templates users start from do.
+  moduleNameMapper: {
+    "^@registry-setup/pulumi-registries$": "<rootDir>/components/index.ts",
+    "^@registry-setup/pulumi-registries/(.*)$": "<rootDir>/components/$1/index.ts",
+  },
 };
 
 module.exports = {
@@ -11,7 +16,13 @@ module.exports = {
       ...common,
       displayName: "unit",
       testMatch: ["<rootDir>/test/**/*.test.ts"],
-      testPathIgnorePatterns: ["<rootDir>/test/rig/", "/node_modules/"],
+      testPathIgnorePatterns: ["<rootDir>/test/rig/", "<rootDir>/test/consumer/", "/node_modules/"],
+    },
+    {
+      ...common,
+      displayName: "consumer",
+      // The packed tarball in fresh projects: needs the npm registry and a few minutes.
+      testMatch: ["<rootDir>/test/consumer/**/*.test.ts"],
     },
     {
       ...common,

@@ -10,28 +10,31 @@
  *
  * - physical limit: one `sh` that writes the same 5 files from here-docs (mkdir -p, cat >), nothing else;
  * - this library: the production script;
- * - `--old <dir>`: the library found in `<dir>/components` (e.g. `git archive main components | tar -x -C <dir>`,
+ * - `--old <dir>`: the library found in `<dir>/components/node` (e.g. `git archive main components | tar -x -C <dir>`,
  *   with <dir> inside this repository so that its imports resolve), for a before/after figure.
  *
  * Starts the rig if it is not up (and stops it again afterwards). Prints figures; asserts nothing.
  */
 import { spawnSync } from "child_process";
 import * as path from "path";
-import * as components from "../components";
+import * as nodeLayer from "../components/node";
+import { RegistriesArgs } from "../components/render";
+import * as renderLayer from "../components/render";
 import { loadRig, nodeExec, RigNode } from "../test/helpers/rig";
 
 const RIG_SH = path.join(__dirname, "..", "test", "rig", "rig.sh");
 const ROUNDS = Number(process.env.ROUNDS ?? 15);
 
-type Lib = typeof components;
+type Lib = typeof nodeLayer;
+const components = { ...nodeLayer, normalizeRegistries: renderLayer.normalizeRegistries };
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
 
-function declaration(variant: string, plain: string, dead: string, ca: string): components.RegistriesArgs {
-  const regs: components.RegistriesArgs = {};
+function declaration(variant: string, plain: string, dead: string, ca: string): RegistriesArgs {
+  const regs: RegistriesArgs = {};
   for (let i = 0; i < 3; i++) {
     regs[`r${i}.bench.example`] = {
       server: dead,
@@ -49,14 +52,19 @@ function declaration(variant: string, plain: string, dead: string, ca: string): 
 function script(lib: Lib, n: RigNode, variant: string, certsDir: string, stateRoot: string): string {
   const rig = loadRig();
   const plan = lib.planNode(
-    lib.normalizeRegistries(declaration(variant, rig.registries.plain.host, rig.deadServer, rig.tls.caPem)),
+    renderLayer.normalizeRegistries(
+      declaration(variant, rig.registries.plain.host, rig.deadServer, rig.tls.caPem),
+    ),
     {
       node: n.name,
       owner: "bench",
       profiles: [{ kind: "containerd", certsDir, credentials: "hosts", manageConfigPath: false }],
     },
   );
-  return lib.buildNodeScript(plan, { stateRoot });
+  // What the components send: the packed script of each part (files only here: one part, `files`).
+  const parts = lib.planParts(plan);
+  if (parts.length !== 1) throw new Error("the bench declaration must plan one part");
+  return lib.packNodeScript(lib.scriptBody(parts[0], { stateRoot }), n.name);
 }
 
 /** The physical limit: the same files written by one sh from here-docs. */
@@ -74,6 +82,7 @@ function physical(variant: string, certsDir: string): string {
   );
   const lines = ["set -e"];
   for (const e of plan.entries) {
+    if (e.kind !== "file") throw new Error("the bench declaration must plan whole files only");
     lines.push(
       `mkdir -p '${path.posix.dirname(e.path)}'`,
       `cat > '${e.path}' <<'EOF_PHYS'`,
@@ -113,7 +122,7 @@ async function main(): Promise<void> {
   const rig = loadRig();
   const n = rig.nodes[0];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const old = oldDir ? (require(path.resolve(oldDir, "components")) as Lib) : undefined;
+  const old = oldDir ? (require(path.resolve(oldDir, "components", "node")) as Lib) : undefined;
   const contenders: {
     name: string;
     make: (v: string) => string;

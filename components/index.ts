@@ -1,82 +1,38 @@
 /**
- * Public surface of the library: the registry model, the renderers, the node layer and the components.
+ * The Pulumi components of a cluster's container-registry setup, and the types of their arguments and outputs.
+ *
+ * The pure layers have their own entry points: `@registry-setup/pulumi-registries/render` (the declaration, its
+ * normaliser and every renderer), `@registry-setup/pulumi-registries/node` (runtime profiles, node plans, node
+ * scripts) and `@registry-setup/pulumi-registries/program` (the whole setup from stack config).
  *
  * @packageDocumentation
  */
-// Model
-export * from "./model/types";
+export { NodeRegistries, NodeRegistriesArgs } from "./resources/nodeRegistries";
+export { ClusterRegistries, ClusterRegistriesArgs } from "./resources/clusterRegistries";
+export {
+  ImagePullPolicy,
+  NodeClass,
+  NodeClassRegistries,
+  NodeClassRegistriesArgs,
+} from "./resources/nodeClassRegistries";
+export { ClusterNode, DriftMode, NodeFile, NodeWarning } from "./resources/node";
+export { MicroK8sRegistryAddon, MicroK8sRegistryAddonArgs } from "./resources/microk8sAddon";
+export { SideLoad, SideLoadComponentArgs } from "./resources/sideLoad";
+export { ImageArchiveFormat, SideLoadArgs } from "./model/cluster";
+export { Credentials, Mirror, Registry, RegistriesInput, Tls } from "./inputs/types";
+export { SshConnection, SshProxy } from "./transport/ssh";
+export {
+  NodeTransport,
+  ScriptDelivery,
+  Delivered,
+  FileStaging,
+  FileTransport,
+  NodeClassTransport,
+  ClassDelivery,
+  ClassPartDelivery,
+  ClassDelivered,
+} from "./transport/types";
+export { CredentialsPlacement, NodeRole, ProfileKind, RuntimeProfile } from "./node/profiles/types";
+export { ApplySummary, ScriptMode } from "./node/summary";
+export { Capability } from "./model/types";
 export { ConfigError, Problem } from "./model/errors";
-export { normalizeRegistries, NormalizeOptions } from "./model/normalize";
-
-// Renderers (pure: model in, text out)
-export { RenderedFile, RenderWarning } from "./render/types";
-export {
-  basicAuthHeader,
-  renderHostsDirectories,
-  renderHostsDirectory,
-  HostsTomlOptions,
-  HostsDirectory,
-  HostsDirectories,
-} from "./render/hostsToml";
-export { renderCriRegistryBlock, spliceCriBlock, criRegistryPlugin } from "./render/criRegistry";
-export {
-  beginMarker,
-  endMarker,
-  findManagedBlock,
-  spliceManagedBlock,
-  stripManagedBlock,
-  MANAGED_BLOCK_ID,
-  ManagedBlockLocation,
-} from "./render/managedBlock";
-export {
-  enableConfigPath,
-  EnableConfigPathOptions,
-  EnableConfigPathResult,
-  REGISTRY_TABLE,
-} from "./render/configPath";
-export { renderRegistriesYaml } from "./render/registriesYaml";
-export { renderRegistriesConf, CONTAINERS_CERTS_DIR } from "./render/crio";
-export {
-  dockerDaemonEntries,
-  mergeDaemonJson,
-  mergeDaemonJsonText,
-  DaemonJsonEntries,
-  DOCKER_CERTS_DIR,
-} from "./render/daemonJson";
-export { renderDockerConfigJson } from "./render/dockerConfigJson";
-export { renderKindConfig, KIND_CERTS_DIR } from "./render/kind";
-export { renderTalosRegistries } from "./render/talos";
-
-// Node layer (pure: a plan and the script that applies it)
-export * from "./node/profiles";
-export {
-  planNode,
-  NodePlan,
-  PlanEntry,
-  PlanOptions,
-  EntryKind,
-  Effect,
-  Check,
-  Probe,
-  OWNER_RE,
-} from "./node/plan";
-export {
-  buildNodeScript,
-  nodeCommand,
-  shQuote,
-  ScriptMode,
-  ScriptOptions,
-  SCRIPT_FORMAT,
-} from "./node/script";
-export { parseSummary, ApplySummary, SUMMARY_PREFIX } from "./node/summary";
-
-// Components
-export {
-  NodeRegistries,
-  NodeRegistriesArgs,
-  NodeArgs,
-  ApplySettings,
-  RegistriesInput,
-  DeepInput,
-} from "./node/nodeRegistries";
-export { ClusterRegistries, ClusterRegistriesArgs } from "./node/clusterRegistries";

@@ -3,7 +3,7 @@
 # is missing. Runs before `npm test` (the `pretest` script). Starts no service: on a machine without a
 # policy-rc.d, a temporary one (exit 101) is put in place for the install and removed afterwards.
 set -euo pipefail
-packages=(docker-registry containerd openssh-server openssh-client skopeo openssl apache2-utils iproute2 curl shellcheck busybox gawk original-awk)
+packages=(docker-registry containerd openssh-server openssh-client skopeo docker.io podman openssl apache2-utils iproute2 curl shellcheck busybox gawk original-awk)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,55 +1,100 @@
+/**
+ * Every template (examples/<name>) runs under Pulumi mocks with its example stack (`Pulumi.example.yaml`, read the
+ * way `registry-setup render` reads it): each one is a program that really works. The same templates run again from
+ * the packed tarball in a fresh project in test/consumer/.
+ */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { declare } from "./helpers/commandHarness";
-import { CANARY_PASSWORD, pem } from "./helpers/fixtures";
+import { stackConfig } from "../components/program/render";
+import { CANARY_PASSWORD } from "./helpers/fixtures";
+import {
+  installMocks,
+  isWireSecret,
+  leaks,
+  plainStrings,
+  promiseOf,
+  secretForms,
+  unpackScript,
+  unwrap,
+} from "./helpers/pulumiMocks";
 
-/** Every example runs under Pulumi mocks with a realistic config: each one is a program that really works. */
-const EXAMPLES: [string, Record<string, string>, number][] = [
-  ["microk8s-dev-vm", { vmHost: "10.141.241.175", buildHost: "10.141.241.1", sshPrivateKey: "key" }, 2],
+const mocks = installMocks();
+const EXAMPLES = path.join(__dirname, "..", "examples");
+
+/** Templates, with the deliveries (one per part of each node's plan) their example stack declares. */
+const TEMPLATES: [string, string[]][] = [
+  ["microk8s-dev-vm", ["dev-build-services", "dev-vm-files"]],
   [
     "private-registry",
-    {
-      registry: "registry.corp.example:5443",
-      registryCa: pem.ca,
-      registryUser: "ci-bot",
-      registryPassword: CANARY_PASSWORD,
-      nodes: JSON.stringify(["10.0.0.11", "10.0.0.12", "10.0.0.13"]),
-      sshPrivateKey: "key",
-    },
-    3,
+    [
+      "prod-node1-files",
+      "prod-node1-services",
+      "prod-node2-files",
+      "prod-node2-services",
+      "prod-node3-files",
+      "prod-node3-services",
+    ],
   ],
-  ["air-gapped-mirrors", { nodes: JSON.stringify(["10.0.0.21", "10.0.0.22"]), sshPrivateKey: "key" }, 2],
   [
-    "air-gapped-mirrors",
-    { nodes: JSON.stringify(["10.0.0.21"]), sshPrivateKey: "key", airGapped: "true" },
-    1,
+    "china-mirrors",
+    ["regional-node1-files", "regional-node1-services", "regional-node2-files", "regional-node2-services"],
   ],
-  ["render-only", {}, 0],
+  ["air-gapped-k3s", ["edge-agent1-services", "edge-agent2-services"]],
+  ["render-only", []],
 ];
 
-describe.each(EXAMPLES)("examples/%s", (name, config, nodes) => {
-  test(`declares ${nodes} node command(s); no secret in any command text`, async () => {
-    // The examples read `new pulumi.Config()`, whose namespace is the project: the harness's mocks name it "harness".
-    pulumi.runtime.setAllConfig(
-      Object.fromEntries(Object.entries(config).map(([k, v]) => [`harness:${k}`, v])),
-    );
-    let exports: Record<string, unknown> = {};
-    const commands = await declare(() => {
-      jest.isolateModules(() => {
-        // A program is a module with side effects: each test loads a fresh copy of it.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        exports = require(path.join(__dirname, "..", "examples", name, "index.ts")) as Record<
-          string,
-          unknown
-        >;
-      });
-      return Object.values(exports);
-    });
-    expect(commands.size).toBe(nodes);
-    for (const c of commands.values()) {
-      expect(c.create).toMatch(/^(sudo -n )?\/bin\/sh -s -- apply$/);
-      expect(c.stdin).toContain("pulumi-registries node script");
-      for (const text of [c.create, c.update, c.delete]) expect(text).not.toContain(CANARY_PASSWORD);
+/** Run a template's program with config values (as strings, like the CLI passes them); return its exports. */
+async function run(name: string, overrides: Record<string, string> = {}, secret: string[] = []) {
+  const { values, secretKeys } = stackConfig(path.join(EXAMPLES, name), "example");
+  // The mocks name the project "project": the template's own namespace becomes that one.
+  const rename = (k: string) => k.replace(`${name}:`, "project:");
+  pulumi.runtime.setAllConfig(
+    { ...Object.fromEntries(Object.entries(values).map(([k, v]) => [rename(k), v])), ...overrides },
+    [...secretKeys.map(rename), ...secret],
+  );
+  const before = mocks.registrations.length;
+  let exports: Record<string, unknown> = {};
+  jest.isolateModules(() => {
+    // A program is a module with side effects: each run loads a fresh copy of it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    exports = require(path.join(EXAMPLES, name, "index.ts")) as Record<string, unknown>;
+  });
+  for (const v of Object.values(exports)) if (pulumi.Output.isInstance(v)) await promiseOf(v);
+  await mocks.settle();
+  return { exports, registrations: mocks.registrations.slice(before) };
+}
+
+describe.each(TEMPLATES)("examples/%s with its example stack", (name, deliveries) => {
+  test(`declares ${deliveries.length} delivery(ies) with fixed command texts and exports a readable file map`, async () => {
+    const { exports, registrations } = await run(name);
+    const commands = registrations.filter((r) => r.type === "command:remote:Command");
+    expect(commands.map((c) => c.name).sort()).toEqual(deliveries);
+    for (const c of commands) {
+      expect(c.inputs.create).toMatch(/^(sudo -n )?\/bin\/sh -s -- apply$/);
+      expect(unpackScript(unwrap<string>(c.inputs.stdin))).toContain("pulumi-registries node script");
+    }
+    if (deliveries.length > 0) {
+      const files = (await promiseOf(
+        exports.files as pulumi.Output<Record<string, Record<string, string>>>,
+      ))!;
+      expect(Object.keys(files).length).toBeGreaterThan(0);
     }
   });
+});
+
+test("examples/private-registry: the password (a canary) shows only inside secrets", async () => {
+  const { registrations } = await run("private-registry", { "project:registryPassword": CANARY_PASSWORD }, [
+    "project:registryPassword",
+  ]);
+  const forms = secretForms(CANARY_PASSWORD, "ci-bot");
+  for (const r of registrations) {
+    expect(
+      [...plainStrings(r.inputs), ...plainStrings(r.outputs ?? {})].filter((s) => leaks(s, forms)),
+    ).toEqual([]);
+  }
+  // The hosts files and the CA hold no credential: the files parts stay readable.
+  const files = registrations.filter((r) => r.name.endsWith("-files"));
+  expect(files.map((r) => isWireSecret(r.inputs.stdin))).toEqual([true, true, true]); // kubelet's config.json
+  const services = registrations.filter((r) => r.name.endsWith("-services"));
+  expect(services.map((r) => isWireSecret(r.inputs.stdin))).toEqual([true, true, true]); // the CRI auth block
 });

@@ -59,12 +59,28 @@ export class Problems {
   }
 }
 
+let hideValues = 0;
+
 /**
- * Render a value for an error message: JSON-quoted, shortened, with any URL user-info masked.
- * Only call this with values that are never secret.
+ * Run `fn` with every value in its messages hidden: for declarations that arrived as secret Outputs, where any
+ * value may be a secret (a URL with a token in it), so messages keep only the path, the rule and the fix.
+ */
+export function withValuesHidden<T>(fn: () => T): T {
+  hideValues++;
+  try {
+    return fn();
+  } finally {
+    hideValues--;
+  }
+}
+
+/**
+ * Render a value for an error message: JSON-quoted, shortened, with any URL user-info masked; `(value hidden)`
+ * inside {@link withValuesHidden}. Only call this with values that are never secret.
  * @internal
  */
 export function show(value: unknown): string {
+  if (hideValues > 0) return "(value hidden)";
   if (value === undefined) return "undefined";
   let text: string;
   try {
@@ -76,9 +92,16 @@ export function show(value: unknown): string {
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
-/** Hide `user:password@` in anything that looks like a URL. */
+/**
+ * Hide what may be a credential in anything that looks like a URL: `user:password@` (everything between `://` and
+ * the last `@`, because a password may hold `/`, `?` or `#` and a URL parser would cut the authority short), and a
+ * query string or fragment (`?token=…`).
+ */
 function maskUserInfo(value: string): string {
-  return value.replace(/^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[^/?#]*@/, "$1***@");
+  if (!/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(value)) return value;
+  return value
+    .replace(/^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)[\s\S]*@/, "$1***@")
+    .replace(/([?#])[\s\S]*$/, "$1***");
 }
 
 /** `registries["docker.io"]`-style path segment for a key. @internal */

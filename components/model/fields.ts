@@ -14,7 +14,7 @@ import {
   hasControlChar,
   normalizePem,
 } from "./grammar";
-import { Capability, CAPABILITIES, Credentials, Tls } from "./types";
+import { Capability, CAPABILITIES, ResolvedCredentials, ResolvedTls } from "./types";
 
 /** A plain object of the declaration. */
 export type Obj = Record<string, unknown>;
@@ -43,7 +43,7 @@ export function normalizeCapabilities(
   return CAPABILITIES.filter((c) => set.has(c));
 }
 
-export function normalizeTls(problems: Problems, path: string, input: unknown): Tls {
+export function normalizeTls(problems: Problems, path: string, input: unknown): ResolvedTls {
   if (input === undefined || input === null) return { insecureSkipVerify: false };
   if (!isObject(input)) {
     problems.add(
@@ -89,7 +89,7 @@ export function checkTlsScheme(
   path: string,
   scheme: string,
   raw: unknown,
-  tls: Tls,
+  tls: ResolvedTls,
 ): void {
   if (scheme !== "http" || !isObject(raw)) return;
   if (tls.insecureSkipVerify) {
@@ -112,7 +112,7 @@ export function normalizeCredentials(
   problems: Problems,
   path: string,
   input: unknown,
-): Credentials | undefined {
+): ResolvedCredentials | undefined {
   if (input === undefined || input === null) return undefined;
   if (!isObject(input)) {
     problems.add(path, `must be { username, password } or { identityToken }`);
@@ -165,7 +165,7 @@ export function normalizeHeaders(problems: Problems, path: string, input: unknow
   const out: Record<string, string[]> = {};
   if (input === undefined || input === null) return out;
   if (!isObject(input)) {
-    problems.add(path, `must be a map of header name to a value or list of values`);
+    problems.add(path, `must be a map of header name to value, e.g. { "X-Tenant": "a" }`);
     return out;
   }
   const lower = new Set<string>();
@@ -186,15 +186,63 @@ export function normalizeHeaders(problems: Problems, path: string, input: unknow
     }
     lower.add(name.toLowerCase());
     const raw = input[name];
-    const values = Array.isArray(raw) ? raw : [raw];
-    if (values.length === 0 || values.some((v) => typeof v !== "string" || hasControlChar(v))) {
+    if (typeof raw !== "string" || raw === "" || hasControlChar(raw)) {
+      problems.add(hp, `must be a non-empty string without control characters (value hidden)`);
+      continue;
+    }
+    const values = [raw];
+    out[name] = values;
+  }
+  return out;
+}
+
+/**
+ * A mirror's repository rewrites: a map of regular expression to replacement. Patterns must compile and stay
+ * within what Go's RE2 (k3s) and JavaScript agree on: no lookaround, no backreferences. Returns the map with
+ * patterns sorted (the order has no meaning to k3s), or undefined when none was given.
+ */
+export function normalizeRewrite(
+  problems: Problems,
+  path: string,
+  input: unknown,
+): Record<string, string> | undefined {
+  if (input === undefined || input === null) return undefined;
+  if (!isObject(input) || Object.keys(input).length === 0) {
+    problems.add(
+      path,
+      `must be a non-empty map of regular expression to replacement, e.g. { "^rancher/(.*)": "mirror/rancher/$1" }`,
+    );
+    return undefined;
+  }
+  const out: Record<string, string> = {};
+  for (const pattern of Object.keys(input).sort()) {
+    const rp = keyPath(path, pattern);
+    const replacement = input[pattern];
+    if (pattern === "" || hasControlChar(pattern)) {
+      problems.add(rp, `the pattern must be a non-empty regular expression without control characters`);
+      continue;
+    }
+    if (/\\[1-9]|\\k<|\(\?<?[=!]/.test(pattern)) {
       problems.add(
-        hp,
-        `must be a string or a non-empty list of strings without control characters (value hidden)`,
+        rp,
+        `uses lookaround or a backreference, which Go's RE2 (used by k3s) does not support: rewrite the pattern without them`,
       );
       continue;
     }
-    out[name] = values as string[];
+    try {
+      new RegExp(pattern);
+    } catch (e) {
+      problems.add(rp, `is not a valid regular expression (${(e as Error).message})`);
+      continue;
+    }
+    if (typeof replacement !== "string" || replacement === "" || hasControlChar(replacement)) {
+      problems.add(
+        rp,
+        `the replacement must be a non-empty string without control characters, e.g. "mirror/$1"`,
+      );
+      continue;
+    }
+    out[pattern] = replacement;
   }
   return out;
 }

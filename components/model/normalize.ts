@@ -11,6 +11,7 @@ import {
   normalizeCapabilities,
   normalizeCredentials,
   normalizeHeaders,
+  normalizeRewrite,
   normalizeTls,
   Obj,
   optionalBoolean,
@@ -22,11 +23,11 @@ import {
   DEFAULT_REGISTRY,
   DOCKER_HUB,
   DOCKER_HUB_SERVER,
-  Mirror,
-  Registry,
+  ResolvedMirror,
+  ResolvedRegistry,
   RegistriesArgs,
   RegistryModel,
-  Server,
+  ResolvedServer,
 } from "./types";
 
 /** Options of {@link normalizeRegistries}. */
@@ -35,8 +36,8 @@ export interface NormalizeOptions {
   path?: string;
 }
 
-const REGISTRY_KEYS = ["name", "mirrors", "server", "plainHttp", "capabilities", "tls", "auth"];
-const MIRROR_KEYS = ["endpoint", "capabilities", "overridePath", "tls", "auth", "headers"];
+const REGISTRY_KEYS = ["mirrors", "server", "fallback", "plainHttp", "capabilities", "tls", "auth"];
+const MIRROR_KEYS = ["endpoint", "capabilities", "overridePath", "tls", "auth", "headers", "rewrite"];
 
 /** Names that image references never produce as their registry part, with the name to use instead. */
 const ALIASES: Record<string, string> = {
@@ -58,38 +59,26 @@ export function normalizeRegistries(input: RegistriesArgs, options: NormalizeOpt
   const problems = new Problems();
   const entries: { path: string; name: string; args: Obj }[] = [];
 
-  if (Array.isArray(input)) {
-    input.forEach((item, i) => {
-      const path = `${root}[${i}]`;
-      if (!isObject(item)) return problems.add(path, `must be an object with a name, got ${show(item)}`);
-      if (typeof item.name !== "string") {
-        return problems.add(`${path}.name`, `is required: the name images use, e.g. "docker.io"`);
-      }
-      entries.push({ path, name: item.name, args: item });
-    });
-  } else if (isObject(input)) {
+  if (isObject(input)) {
     for (const [name, args] of Object.entries(input)) {
       const path = keyPath(root, name);
       if (!isObject(args)) {
-        // `docker.io: {}` in YAML is `null` when written as `docker.io:`; treat that as "no settings".
+        // `docker.io:` with nothing after it is `null` in YAML: treat that as "no settings".
         if (args === null || args === undefined) entries.push({ path, name, args: {} });
         else problems.add(path, `must be an object of registry settings, got ${show(args)}`);
         continue;
-      }
-      if ("name" in args && args.name !== name) {
-        problems.add(`${path}.name`, `must not differ from the key ${show(name)}: drop it`);
       }
       entries.push({ path, name, args });
     }
   } else {
     problems.add(
       root,
-      `must be a map of registry name to settings, or a list of registries, got ${show(input)}`,
+      `must be a map of registry name to settings, e.g. { "docker.io": { mirrors: [{ endpoint: "http://10.0.0.5:5000" }] } }, got ${show(input)}`,
     );
   }
 
   const seen = new Map<string, string>();
-  const registries: Registry[] = [];
+  const registries: ResolvedRegistry[] = [];
   for (const { path, name, args } of entries) {
     const registry = normalizeRegistry(problems, path, name, args);
     const prior = seen.get(name);
@@ -108,16 +97,24 @@ export function normalizeRegistries(input: RegistriesArgs, options: NormalizeOpt
   return { registries };
 }
 
-function normalizeRegistry(problems: Problems, path: string, name: string, args: Obj): Registry | undefined {
+function normalizeRegistry(
+  problems: Problems,
+  path: string,
+  name: string,
+  args: Obj,
+): ResolvedRegistry | undefined {
   const before = problems.count;
   unknownKeys(problems, path, args, REGISTRY_KEYS);
   const isDefault = name === DEFAULT_REGISTRY;
   if (!isDefault) checkRegistryName(problems, path, name);
 
-  const mirrors: Mirror[] = [];
+  const mirrors: ResolvedMirror[] = [];
   if (args.mirrors !== undefined) {
     if (!Array.isArray(args.mirrors)) {
-      problems.add(`${path}.mirrors`, `must be a list of mirror URLs or objects, got ${show(args.mirrors)}`);
+      problems.add(
+        `${path}.mirrors`,
+        `must be a list of mirrors ({ endpoint, … }), got ${show(args.mirrors)}`,
+      );
     } else {
       const urls = new Map<string, number>();
       args.mirrors.forEach((m, i) => {
@@ -146,10 +143,17 @@ function normalizeRegistry(problems: Problems, path: string, name: string, args:
       ? undefined
       : normalizeCapabilities(problems, `${path}.capabilities`, args.capabilities);
 
-  let server: Server | undefined;
-  let noFallback = false;
+  let server: ResolvedServer | undefined;
+  const fallback = optionalBoolean(problems, `${path}.fallback`, args.fallback);
+  const noFallback = fallback === false;
+  if (args.server === false) {
+    problems.add(
+      `${path}.server`,
+      `must be a URL string; to forbid the fallback to the upstream use fallback: false`,
+    );
+  }
   if (isDefault) {
-    for (const key of ["server", "plainHttp", "tls", "auth", "capabilities"] as const) {
+    for (const key of ["server", "fallback", "plainHttp", "tls", "auth", "capabilities"] as const) {
       if (args[key] !== undefined) {
         problems.add(
           `${path}.${key}`,
@@ -157,17 +161,19 @@ function normalizeRegistry(problems: Problems, path: string, name: string, args:
         );
       }
     }
-  } else if (args.server === false) {
-    noFallback = true;
+  } else if (noFallback) {
     if (!Array.isArray(args.mirrors) || args.mirrors.length === 0) {
       problems.add(
-        `${path}.server`,
-        `false (no fallback) needs at least one mirror: add mirrors or drop server`,
+        `${path}.fallback`,
+        `false (no fallback) needs at least one mirror: add mirrors or drop fallback`,
       );
     }
-    for (const key of ["plainHttp", "tls", "auth", "capabilities"] as const) {
+    for (const key of ["server", "plainHttp", "tls", "auth", "capabilities"] as const) {
       if (args[key] !== undefined) {
-        problems.add(`${path}.${key}`, `has no effect with server: false (there is no server): drop it`);
+        problems.add(
+          `${path}.${key}`,
+          `has no effect with fallback: false (the server is never used): drop it`,
+        );
       }
     }
   } else {
@@ -183,10 +189,11 @@ function normalizeRegistry(problems: Problems, path: string, name: string, args:
       const parsed = problems.count === before ? parseUrl(text) : undefined;
       if (parsed && typeof parsed !== "string") url = parsed;
     } else if (typeof args.server !== "string") {
-      problems.add(
-        `${path}.server`,
-        `must be a URL such as "https://registry.example.com" or false, got ${show(args.server)}`,
-      );
+      if (args.server !== false)
+        problems.add(
+          `${path}.server`,
+          `must be a URL such as "https://registry.example.com", got ${show(args.server)}`,
+        );
     } else {
       const parsed = parseUrl(args.server);
       if (typeof parsed === "string") {
@@ -255,14 +262,18 @@ function checkRegistryName(problems: Problems, path: string, name: string): void
   }
 }
 
-function normalizeMirror(problems: Problems, path: string, input: unknown): Mirror | undefined {
+function normalizeMirror(problems: Problems, path: string, input: unknown): ResolvedMirror | undefined {
   const before = problems.count;
-  const args: Obj | undefined =
-    typeof input === "string" ? { endpoint: input } : isObject(input) ? input : undefined;
-  if (!args) {
-    problems.add(path, `must be a mirror URL or an object with an endpoint, got ${show(input)}`);
+  if (!isObject(input)) {
+    problems.add(
+      path,
+      typeof input === "string"
+        ? `must be an object: write { endpoint: ${show(input)} }`
+        : `must be an object with an endpoint, e.g. { endpoint: "https://mirror.example.com" }, got ${show(input)}`,
+    );
     return undefined;
   }
+  const args = input;
   unknownKeys(problems, path, args, MIRROR_KEYS);
   if (args.endpoint === undefined) {
     problems.add(`${path}.endpoint`, `is required: the mirror's URL, e.g. "https://mirror.example.com"`);
@@ -280,6 +291,7 @@ function normalizeMirror(problems: Problems, path: string, input: unknown): Mirr
   const tls = normalizeTls(problems, `${path}.tls`, args.tls);
   const auth = normalizeCredentials(problems, `${path}.auth`, args.auth);
   const headers = normalizeHeaders(problems, `${path}.headers`, args.headers);
+  const rewrite = normalizeRewrite(problems, `${path}.rewrite`, args.rewrite);
   if (typeof parsed === "string") {
     problems.add(`${path}.endpoint`, parsed);
     return undefined;
@@ -312,5 +324,6 @@ function normalizeMirror(problems: Problems, path: string, input: unknown): Mirr
     tls,
     ...(auth ? { auth } : {}),
     headers,
+    ...(rewrite ? { rewrite } : {}),
   };
 }

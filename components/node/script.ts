@@ -10,11 +10,13 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import * as zlib from "zlib";
 import { ConfigError, Problem, show } from "../model/errors";
 import { beginMarker, endMarker } from "../render/managedBlock";
+import { Health, PlanEntry } from "./entries";
 import { NodePlan, OWNER_RE } from "./plan";
 import { checkNodePath } from "./profiles";
-import { SUMMARY_PREFIX } from "./summary";
+import { ScriptMode, SUMMARY_PREFIX } from "./summary";
 
 /**
  * Version of the script format (printed in every summary line). 2: journalled switch, flock, one manifest file
@@ -22,8 +24,8 @@ import { SUMMARY_PREFIX } from "./summary";
  */
 export const SCRIPT_FORMAT = 2;
 
-/** A part name (see {@link ScriptOptions.part}). */
-export const PART_RE = /^[a-z]{1,16}$/;
+/** What a part name must look like (it names the part's state directory on the node). */
+const PART_RE = /^[a-z]{1,16}$/;
 
 const ID_PROBE = "id-placeholder";
 /**
@@ -42,9 +44,6 @@ function template(marker: string): string {
   return parts.join("@ID@");
 }
 
-/** The three things a node script can be asked to do. */
-export type ScriptMode = "apply" | "check" | "destroy";
-
 /** Options of {@link buildNodeScript}. */
 export interface ScriptOptions {
   /**
@@ -56,13 +55,6 @@ export interface ScriptOptions {
   lockWaitSeconds?: number;
   /** Where the node keeps its record of managed files and backups. Defaults to `/var/lib/pulumi-registries`. */
   stateRoot?: string;
-  /**
-   * The part of the owner's plan this script applies, when a plan is split into scripts with disjoint paths
-   * (e.g. files that need no restart, and files that do). `[a-z]{1,16}`. Each part keeps its own state on the
-   * node (`<stateRoot>/<owner>@<part>`) and counts as an owner of its own; block ids stay the owner's.
-   * Defaults to none (one script per owner).
-   */
-  part?: string;
 }
 
 const SH_DIR = path.join(__dirname, "sh");
@@ -73,6 +65,7 @@ const AWK_FILES: Record<string, string> = {
   P_AWK_JSON: "jsonArrays.awk",
   P_AWK_STAGE: "stage.awk",
   P_AWK_PLAN: "plan.awk",
+  P_AWK_MERGED: "containerdMerged.awk",
 };
 let library: { lib: string; awk: [string, string][] } | undefined;
 
@@ -126,7 +119,7 @@ function base64Lines(content: string): string {
 /** Check script options without a plan (so that components can refuse them at construction). */
 export function checkScriptOptions(options: ScriptOptions): Problem[] {
   const problems: Problem[] = [];
-  const { drift, lockWaitSeconds, stateRoot, part } = options;
+  const { drift, lockWaitSeconds, stateRoot } = options;
   if (drift !== undefined && drift !== "overwrite" && drift !== "fail") {
     problems.push({ path: "drift", message: `${show(drift)} is not allowed: use "overwrite" or "fail"` });
   }
@@ -141,12 +134,6 @@ export function checkScriptOptions(options: ScriptOptions): Problem[] {
   }
   const rootErr = stateRoot === undefined ? undefined : checkNodePath(stateRoot);
   if (rootErr) problems.push({ path: "stateRoot", message: rootErr });
-  if (part !== undefined && (typeof part !== "string" || !PART_RE.test(part))) {
-    problems.push({
-      path: "part",
-      message: `${show(part)} must match ${PART_RE} (it names a state directory)`,
-    });
-  }
   return problems;
 }
 
@@ -157,47 +144,57 @@ export function checkScriptOptions(options: ScriptOptions): Problem[] {
  * @throws {ConfigError} for bad options.
  */
 export function buildNodeScript(plan: NodePlan, options: ScriptOptions = {}): string {
+  return `#!/bin/sh\n${nodeLine(plan.node)}${scriptBody(plan, options)}`;
+}
+
+/** The line that names the node (the only line of a script that differs between nodes with the same plan). */
+function nodeLine(node: string): string {
+  return `P_NODE=${shQuote(node)}\n`;
+}
+
+/**
+ * Everything of a node script but the line that names the node (`P_NODE`, set before it runs): the settings, the
+ * services, the probes, the payload and the library. Nodes that share a plan share this text byte for byte.
+ *
+ * @throws {ConfigError} for bad options.
+ */
+export function scriptBody(plan: NodePlan, options: ScriptOptions = {}): string {
   const drift = options.drift ?? "overwrite";
   const lockWait = options.lockWaitSeconds ?? 120;
   const stateRoot = options.stateRoot ?? "/var/lib/pulumi-registries";
   const problems = checkScriptOptions(options);
   if (!OWNER_RE.test(plan.owner)) problems.push({ path: "owner", message: `must match ${OWNER_RE}` });
-  plan.entries.forEach((e) => {
+  if (plan.part !== undefined && !PART_RE.test(plan.part)) {
+    problems.push({
+      path: "part",
+      message: `${show(plan.part)} must match ${PART_RE} (it names a state directory)`,
+    });
+  }
+  const encoded = plan.entries.map((e) => {
     const at = `entries[${JSON.stringify(e.path)}]`;
     const err = checkNodePath(e.path);
     if (err) problems.push({ path: at, message: err });
+    const enc = encodeEntry(e);
     // The node decodes the payload with awk, one character a byte: a NUL byte cannot travel (no config has one).
-    if (e.content.includes("\u0000"))
-      problems.push({ path: `${at}.content`, message: "must not contain a NUL byte" });
+    if (enc.content.includes("\u0000")) problems.push({ path: at, message: "must not contain a NUL byte" });
+    return enc;
   });
   plan.services.forEach((svc) => {
-    if (!svc.health) return;
-    const at = `services[${JSON.stringify(svc.name)}].health`;
-    if (svc.health.kind !== "containerd-cri") {
-      problems.push({
-        path: `${at}.kind`,
-        message: `${show(svc.health.kind)} is not a health check: use "containerd-cri"`,
-      });
-    }
-    const ctrErr = /^[A-Za-z0-9._+-]+$/.test(svc.health.ctr) ? undefined : checkNodePath(svc.health.ctr);
-    if (ctrErr) problems.push({ path: `${at}.ctr`, message: `${ctrErr}, or a command name such as "ctr"` });
-    const sockErr = checkNodePath(svc.health.socket);
-    if (sockErr) problems.push({ path: `${at}.socket`, message: sockErr });
+    if (svc.health) problems.push(...checkHealth(svc.health, `services[${JSON.stringify(svc.name)}].health`));
   });
   if (problems.length) throw new ConfigError(problems);
 
   const out: string[] = [];
-  out.push("#!/bin/sh\n");
   out.push(
     `# pulumi-registries node script, format ${SCRIPT_FORMAT}. Generated: do not edit. Run: sh -s -- apply|check|destroy\n`,
   );
   out.push(`P_OWNER=${shQuote(plan.owner)}\n`);
-  out.push(`P_NODE=${shQuote(plan.node)}\n`);
   out.push(`P_ROOT=${shQuote(stateRoot)}\n`);
   out.push(`P_DRIFT=${shQuote(drift)}\n`);
   out.push(`P_LOCK_WAIT=${lockWait}\n`);
-  if (plan.containerdMajor) out.push(`P_CONTAINERD_MAJOR=${plan.containerdMajor}\n`);
-  if (options.part !== undefined) out.push(`P_PART=${shQuote(options.part)}\n`);
+  if (plan.part) out.push(`P_PART=${shQuote(plan.part)}\n`);
+  const configPathEntry = plan.entries.find((e) => e.kind === "config-path");
+  if (configPathEntry) out.push(`P_CONTAINERD_MAJOR=${configPathEntry.containerdMajor}\n`);
   // Constants shared with the TypeScript side, so that the node cannot drift from it.
   out.push(`P_FORMAT=${SCRIPT_FORMAT}\n`);
   out.push(`P_SUMMARY_PREFIX=${shQuote(SUMMARY_PREFIX)}\n`);
@@ -210,16 +207,14 @@ export function buildNodeScript(plan: NodePlan, options: ScriptOptions = {}): st
       const argv = svc[action];
       if (argv) out.push(`  p_service ${shQuote(svc.name)} ${action} ${argv.map(shQuote).join(" ")}\n`);
     }
-    if (svc.health) {
-      const { kind, ctr, socket } = svc.health;
-      out.push(`  p_health ${[svc.name, kind, ctr, socket].map(shQuote).join(" ")}\n`);
-    }
+    if (svc.health)
+      out.push(`  p_health ${[svc.name, svc.health.kind, ...svc.health.argv].map(shQuote).join(" ")}\n`);
   }
   out.push("}\n");
 
   out.push("p_probes() {\n  :\n");
   for (const p of plan.probes) {
-    out.push(`  p_probe ${shQuote(p.origin)} ${shQuote(p.caPath ?? "-")} ${p.insecure ? 1 : 0}\n`);
+    out.push(`  p_probe ${shQuote(p.origin)} ${shQuote(p.ca ?? "-")} ${p.insecure ? 1 : 0}\n`);
   }
   out.push("}\n");
 
@@ -227,14 +222,108 @@ export function buildNodeScript(plan: NodePlan, options: ScriptOptions = {}): st
   plan.entries.forEach((e, i) => {
     const effect = e.effect ? `${e.effect.action}:${e.effect.service}` : "-";
     const check = e.check ? `${e.check.kind}:${e.check.binary}` : "-";
-    const fields = [String(i + 1), e.kind, e.path, e.mode.toString(8), effect, check, e.blockId ?? "-"];
-    out.push(`  p_stage ${fields.map(shQuote).join(" ")} <<'P_EOF'\n${base64Lines(e.content)}\nP_EOF\n`);
+    const { extra, content } = encoded[i];
+    const fields = [String(i + 1), e.kind, e.path, e.mode.toString(8), effect, check, extra];
+    out.push(`  p_stage ${fields.map(shQuote).join(" ")} <<'P_EOF'\n${base64Lines(content)}\nP_EOF\n`);
   });
   out.push("}\n");
 
   const { lib: body, awk } = lib();
-  // Plain quoted assignments: no process is started to read them (a here-doc in $(cat …) costs a fork each).
-  for (const [name, text] of awk) out.push(`${name}=${shQuote(text)}\n`);
+  // Only the engines this plan can need (a `files` part of whole files needs none of the editing ones; the
+  // merged-view reader only where a containerd config is checked). Plain quoted assignments: no process is started
+  // to read them (a here-doc in $(cat …) costs a fork each).
+  const needed = neededAwk(plan);
+  for (const [name, text] of awk) if (needed.has(name)) out.push(`${name}=${shQuote(text)}\n`);
   out.push(body);
   return out.join("");
+}
+
+/** A health check's problems: a known kind, and a command (its first word a name or an absolute path). */
+function checkHealth(health: Health, at: string): Problem[] {
+  const problems: Problem[] = [];
+  if (health.kind !== "containerd-cri") {
+    problems.push({
+      path: `${at}.kind`,
+      message: `${show(health.kind)} is not a health check: use "containerd-cri"`,
+    });
+  }
+  const argv: unknown = health.argv;
+  if (!Array.isArray(argv) || argv.length === 0 || !argv.every((w) => typeof w === "string")) {
+    problems.push({ path: `${at}.argv`, message: "must be a non-empty list of strings" });
+    return problems;
+  }
+  const cmd = argv[0] as string;
+  const cmdErr = /^[A-Za-z0-9._+-]+$/.test(cmd) ? undefined : checkNodePath(cmd);
+  if (cmdErr) problems.push({ path: `${at}.argv[0]`, message: `${cmdErr}, or a command name such as "ctr"` });
+  return problems;
+}
+
+/**
+ * The awk programs a plan's script needs. Staging and planning always; the editing engines unless the script is
+ * the `files` part of whole files only (a `files` part never holds a block or a daemon.json entry: those always
+ * restart or reload a service); the config_path edit only with a config-path entry; the merged-view reader only
+ * where a containerd config is checked. A script that lacks one it needs stops (the variable is unset).
+ */
+function neededAwk(plan: NodePlan): Set<string> {
+  const needed = new Set(["P_AWK_STAGE", "P_AWK_PLAN"]);
+  if (!(plan.part === "files" && plan.entries.every((e) => e.kind === "file"))) {
+    needed.add("P_AWK_SPLICE");
+    needed.add("P_AWK_JSON");
+  }
+  if (plan.entries.some((e) => e.kind === "config-path")) needed.add("P_AWK_CONFIG_PATH");
+  if (plan.entries.some((e) => e.check?.kind === "containerd-merged")) needed.add("P_AWK_MERGED");
+  return needed;
+}
+
+/**
+ * How an entry travels in the script: the EXTRA field of its `p_stage` line and the bytes of its payload. This is the
+ * only place that knows the shell side's encoding of each entry kind (see `p_finals` in `sh/lib.sh`).
+ */
+function encodeEntry(e: PlanEntry): { extra: string; content: string } {
+  switch (e.kind) {
+    case "file":
+      return { extra: "-", content: e.content };
+    case "block":
+      return { extra: e.blockId, content: e.body };
+    case "config-path":
+      // First line: the hosts directory to enable; the rest: our block for the same file (may be empty).
+      return { extra: e.blockId, content: `${e.hostsDir}\n${e.body}` };
+    case "json-merge":
+      return { extra: "-", content: e.values.map((v) => `${v.key}\t${v.value}\n`).join("") };
+  }
+}
+
+/** Compressed bodies by content: the nodes of a cluster that share a plan share one compression. */
+const packed = new Map<string, string>();
+
+/**
+ * Pack a node script for delivery: a few lines of `sh` that name the node, then decode (base64) and decompress
+ * (gzip) the script's body (see {@link scriptBody}) and `eval` it, so that what travels on stdin and what Pulumi
+ * stores in its state is a fraction of the script (the fixed library part compresses well). The node needs `base64`
+ * and `gzip`, which coreutils/gzip and BusyBox have. Deterministic: the same plan packs to the same bytes.
+ *
+ * @param node the node's name, or `undefined` to take it from the environment variable `P_NODE` when the script
+ *   runs (a DaemonSet's pods set it from the node they run on).
+ */
+export function packNodeScript(body: string, node: string | undefined): string {
+  let z = packed.get(body);
+  if (z === undefined) {
+    const b64 = zlib.gzipSync(Buffer.from(body, "utf8"), { level: 9 }).toString("base64");
+    const lines: string[] = [];
+    for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
+    z = lines.join("\n");
+    if (packed.size > 64) packed.clear();
+    packed.set(body, z);
+  }
+  return [
+    "#!/bin/sh",
+    `# pulumi-registries node script, format ${SCRIPT_FORMAT}, packed (gzip, base64). Run: sh -s -- apply|check|destroy`,
+    node === undefined ? ': "${P_NODE:?the node name must be in the environment}"' : nodeLine(node).trimEnd(),
+    "P_SCRIPT=$(base64 -d <<'P_Z' | gzip -dc",
+    z,
+    "P_Z",
+    ') || { echo "pulumi-registries: the node needs base64 and gzip to unpack its script" >&2; exit 69; }',
+    'eval "$P_SCRIPT"',
+    "",
+  ].join("\n");
 }

@@ -1,37 +1,50 @@
 /**
- * The one-line, machine-readable summary every node script prints (never holds a secret), and its parser.
+ * The one-line, machine-readable summary every node script prints (never holds a secret), its parser, and the
+ * merge of a node's parts into one summary.
  *
  * @module
  */
 
+/** What a node script can be asked to do. */
+export const ScriptMode = {
+  /** Write what the plan says (and give back what it no longer says). */
+  Apply: "apply",
+  /** Compare only: report drift and what an apply would change; change nothing. */
+  Check: "check",
+  /** Give back everything this owner manages. */
+  Destroy: "destroy",
+} as const;
+/** One of {@link ScriptMode}'s values. */
+export type ScriptMode = (typeof ScriptMode)[keyof typeof ScriptMode];
+
 /** What one run of a node script did. */
 export interface ApplySummary {
   /** Script format version. */
-  readonly format: number;
+  format: number;
   /** The node's name. */
-  readonly node: string;
+  node: string;
   /** The owner whose entries were applied. */
-  readonly owner: string;
-  /** The part of the owner's plan this script applied, when the plan was split (e.g. by effect). */
-  readonly part?: string;
-  /** `apply`, `check` (nothing changed, only compared) or `destroy`. */
-  readonly mode: "apply" | "check" | "destroy";
-  /** Paths written (or, in `check` mode, that an apply would write — none are listed then: see `drift`). */
-  readonly changed: readonly string[];
+  owner: string;
+  /** The part of the node's plan (`files` or `services`); absent for a script of a whole node. */
+  part?: string;
+  /** `apply`, `check` or `destroy`. */
+  mode: ScriptMode;
+  /** Paths written. */
+  changed: string[];
   /** Paths given back: restored from their backup, stripped of our block or entries, or deleted. */
-  readonly removed: readonly string[];
+  removed: string[];
   /** Number of managed entries already as declared. */
-  readonly unchanged: number;
+  unchanged: number;
   /** Managed paths someone edited since the last apply. */
-  readonly drift: readonly string[];
+  drift: string[];
   /** Service actions run, e.g. `restart:containerd`. */
-  readonly actions: readonly string[];
+  actions: string[];
   /** Mirrors that answered the probe. */
-  readonly probed: readonly string[];
+  probed: string[];
   /** An interrupted earlier run was rolled back first. */
-  readonly recovered: boolean;
+  recovered: boolean;
   /** A service action failed and every file was put back. */
-  readonly rolledBack: boolean;
+  rolledBack: boolean;
 }
 
 /** The prefix of the summary line. */
@@ -47,4 +60,34 @@ export function parseSummary(stdout: string | undefined): ApplySummary | undefin
   const lines = stdout.split("\n").filter((l) => l.startsWith(SUMMARY_PREFIX));
   if (lines.length === 0) return undefined;
   return JSON.parse(lines[lines.length - 1].slice(SUMMARY_PREFIX.length)) as ApplySummary;
+}
+
+/**
+ * One node's summary from the summaries of its parts (lists joined and sorted, counts added, flags or-ed), or
+ * `undefined` when no part has one.
+ */
+export function mergeSummaries(parts: readonly (ApplySummary | undefined)[]): ApplySummary | undefined {
+  const present = parts.filter((s): s is ApplySummary => s !== undefined);
+  if (present.length === 0) return undefined;
+  if (present.length === 1) {
+    const { part: _part, ...rest } = present[0];
+    return rest;
+  }
+  const join = (k: "changed" | "removed" | "drift" | "actions" | "probed") =>
+    [...new Set(present.flatMap((s) => s[k]))].sort();
+  const [first] = present;
+  return {
+    format: first.format,
+    node: first.node,
+    owner: first.owner,
+    mode: first.mode,
+    changed: join("changed"),
+    removed: join("removed"),
+    unchanged: present.reduce((n, s) => n + s.unchanged, 0),
+    drift: join("drift"),
+    actions: join("actions"),
+    probed: join("probed"),
+    recovered: present.some((s) => s.recovered),
+    rolledBack: present.some((s) => s.rolledBack),
+  };
 }

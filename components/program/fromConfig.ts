@@ -1,16 +1,34 @@
 /**
- * The whole registry setup of one cluster from Pulumi stack config: the same program serves a dev VM, staging
- * and production, which differ only in their `Pulumi.<stack>.yaml`.
+ * The whole registry setup of one cluster from Pulumi stack config: the same program serves a dev VM, staging and
+ * production, which differ only in their `Pulumi.<stack>.yaml`.
+ *
+ * Credentials live in their own secret keys, so that the declaration stays plain and reviewable; they are placed
+ * on the declaration as secret leaves, so that only files that really hold a credential are secret.
  *
  * @module
  */
 import * as pulumi from "@pulumi/pulumi";
-import { Problems, show } from "../model/errors";
+import { Credentials, Mirror, RegistriesInput, Registry } from "../inputs/types";
+import { ConfigError, keyPath, Problems, show } from "../model/errors";
+import { isObject } from "../model/fields";
 import { parseAuthority } from "../model/grammar";
-import { CredentialsArgs, MirrorArgs, RegistriesArgs, RegistryArgs } from "../model/types";
-import { ClusterRegistries } from "../node/clusterRegistries";
-import { NodeArgs, RegistriesInput } from "../node/nodeRegistries";
-import { ProfileArgs } from "../node/profiles";
+import { RuntimeProfile } from "../node/profiles";
+import { ClusterRegistries } from "../resources/clusterRegistries";
+import { ClusterNode, DriftMode, NodeFile } from "../resources/node";
+import { SshConnection, SshProxy } from "../transport/ssh";
+import { REDACTED } from "./render";
+
+/** A bastion as stack config describes it (its key: `proxyPrivateKey`, else the node's). */
+export interface ProxyConfig {
+  /** The bastion's address. */
+  host: string;
+  /** SSH port. Defaults to 22. */
+  port?: number;
+  /** The user on the bastion. Defaults to `root`. */
+  user?: string;
+  /** The bastion's public host key, pinned. */
+  hostKey?: string;
+}
 
 /** One node as stack config describes it. */
 export interface NodeConfig {
@@ -24,107 +42,190 @@ export interface NodeConfig {
   user?: string;
   /** Run the node script through `sudo -n`. Defaults to `false`. */
   sudo?: boolean;
-  /** The node's SSH host key (`ssh-ed25519 AAAA…`), pinned. Strongly recommended. */
+  /** The node's SSH host key (`ssh-ed25519 AAAA…`), pinned. Without it the program warns at every preview. */
   hostKey?: string;
-  /** The node's runtime profile(s). */
-  profiles: ProfileArgs | ProfileArgs[];
+  /** A bastion for this node (else the stack's `proxy`, if any). */
+  proxy?: ProxyConfig;
+  /** The node's runtime profiles. */
+  profiles: RuntimeProfile[];
 }
 
-/** Where credentials come from: kept apart from the declaration so that it can stay plain and reviewable. */
-export type CredentialsConfig = Record<string, CredentialsArgs>;
+/** The secrets of the stack: the SSH keys. */
+export interface SshKeys {
+  /** The key every node accepts, unless it has its own. */
+  readonly shared?: pulumi.Output<string>;
+  /** Keys per node name. */
+  readonly perNode?: pulumi.Output<Record<string, string>>;
+  /** The node names that have their own key (known without reading the secret values). */
+  readonly perNodeNames: readonly string[];
+  /** The bastion's key (else the node's). */
+  readonly proxy?: pulumi.Output<string>;
+}
 
 const USER_RE = /^[a-z_][a-z0-9_.-]{0,31}$/;
+const HOST_KEY_RE =
+  /^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+$/;
 
 /**
- * Put each credentials entry on the registry (by name) or the mirror (by endpoint URL) it names.
- *
- * @throws {ConfigError} for a name that matches no registry or mirror.
+ * The declaration from stack config: a mirror may be written as its URL alone (`mirrors: [http://10.0.0.5:5000]`).
+ * Everything else is checked by the components.
  */
-export function mergeCredentials(registries: RegistriesArgs, credentials: CredentialsConfig): RegistriesArgs {
+export function registriesFromConfig(raw: unknown): Record<string, Registry> {
   const problems = new Problems();
-  const list: [string, RegistryArgs][] = Array.isArray(registries)
-    ? registries.map((r) => [r.name, r])
-    : Object.entries(registries).map(([k, v]) => [k, v ?? {}]);
-  const out = new Map<string, RegistryArgs>(list.map(([k, v]) => [k, { ...v }]));
-  for (const [key, auth] of Object.entries(credentials ?? {})) {
-    const reg = out.get(key);
-    if (reg) {
-      reg.auth = auth;
+  if (!isObject(raw)) {
+    problems.add(
+      "registries",
+      `must be a map of registry name to settings, e.g. { docker.io: { mirrors: [http://10.0.0.5:5000] } }, got ${show(raw)}`,
+    );
+    problems.throwIfAny();
+  }
+  const out: Record<string, Registry> = {};
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (!isObject(value)) {
+      out[name] = (value ?? {}) as Registry;
       continue;
     }
-    let found = false;
-    for (const r of out.values()) {
-      r.mirrors = (r.mirrors ?? []).map((m) => {
-        const endpoint = typeof m === "string" ? m : m.endpoint;
-        if (endpoint.replace(/\/+$/, "") !== key.replace(/\/+$/, "")) return m;
-        found = true;
-        return { ...(typeof m === "string" ? { endpoint: m } : m), auth } as MirrorArgs;
-      });
-    }
-    if (!found)
-      problems.add(
-        `credentials[${JSON.stringify(key)}]`,
-        `names no registry and no mirror endpoint of the declaration: use a registry name such as "docker.io" or a mirror's URL`,
-      );
+    const r = { ...value } as Record<string, unknown>;
+    if (Array.isArray(r.mirrors))
+      r.mirrors = r.mirrors.map((m) => (typeof m === "string" ? { endpoint: m } : m));
+    out[name] = r as Registry;
   }
-  problems.throwIfAny();
-  return Array.isArray(registries)
-    ? [...out.entries()].map(([name, r]) => ({ ...r, name }))
-    : Object.fromEntries(out);
+  return out;
 }
 
 /**
- * Check the `nodes` config and turn it into {@link NodeArgs} with the shared SSH key.
+ * Put each credentials entry on the registry (by name) or the mirror (by endpoint URL) it names, as secret leaves:
+ * `values` holds the secret credentials, `shape` the same map read without its values (which fields exist).
+ *
+ * @throws {ConfigError} for a name that matches no registry or mirror, or an entry that is not an object.
+ */
+export function withCredentials(
+  registries: Record<string, Registry>,
+  shape: Record<string, unknown>,
+  values: pulumi.Output<Record<string, Record<string, string>>>,
+): RegistriesInput {
+  const problems = new Problems();
+  const out: Record<string, Registry> = Object.fromEntries(
+    Object.entries(registries).map(([k, v]) => [k, { ...(v ?? {}) }]),
+  );
+  const endpointOf = (m: pulumi.Input<Mirror>) => (m as Mirror).endpoint as string;
+  for (const [key, fields] of Object.entries(shape)) {
+    const path = keyPath("credentials", key);
+    if (!isObject(fields)) {
+      problems.add(path, `must be { username, password } or { identityToken }`);
+      continue;
+    }
+    const auth: Credentials = {};
+    for (const field of Object.keys(fields)) {
+      if (!["username", "password", "identityToken"].includes(field)) {
+        problems.add(
+          `${path}.${field}`,
+          `is not a credentials field (known: username, password, identityToken)`,
+        );
+        continue;
+      }
+      auth[field as keyof Credentials] = pulumi.secret(values.apply((v) => v[key]?.[field]));
+    }
+    const registry = out[key];
+    if (registry) {
+      registry.auth = auth;
+      continue;
+    }
+    const norm = (u: string) => u.replace(/\/+$/, "");
+    let found = false;
+    for (const r of Object.values(out)) {
+      if (!Array.isArray(r.mirrors)) continue;
+      r.mirrors = r.mirrors.map((m) => {
+        if (typeof endpointOf(m) !== "string" || norm(endpointOf(m)) !== norm(key)) return m;
+        found = true;
+        return { ...(m as Mirror), auth };
+      });
+    }
+    if (!found) {
+      problems.add(
+        path,
+        `names no registry and no mirror endpoint of the declaration: use a registry name such as "docker.io" or a mirror's URL`,
+      );
+    }
+  }
+  problems.throwIfAny();
+  return out;
+}
+
+/**
+ * Check the `nodes` config and turn it into {@link ClusterNode}s with their SSH keys and bastions.
  *
  * @throws {ConfigError} listing every problem, with property paths under `nodes`.
  */
-export function nodesFromConfig(nodes: unknown, privateKey: pulumi.Input<string>): NodeArgs[] {
+export function nodesFromConfig(nodes: unknown, keys: SshKeys, defaultProxy?: ProxyConfig): ClusterNode[] {
   const problems = new Problems();
   if (!Array.isArray(nodes) || nodes.length === 0) {
     problems.add(
       "nodes",
-      `must be a list of nodes, e.g. [{ name: "vm", host: "10.0.0.10", profiles: [{ kind: "microk8s" }] }]`,
+      `must be a list of nodes, e.g. [{ name: vm, host: 10.0.0.10, profiles: [{ kind: microk8s }] }]`,
     );
     problems.throwIfAny();
   }
-  const out: NodeArgs[] = [];
-  (nodes as NodeConfig[]).forEach((n, i) => {
+  const out: ClusterNode[] = [];
+  (nodes as unknown[]).forEach((raw, i) => {
     const p = `nodes[${i}]`;
-    if (typeof n !== "object" || n === null) return problems.add(p, `must be an object, got ${show(n)}`);
-    const host = typeof n.host === "string" ? parseAuthority(n.host) : "is required";
-    if (typeof host === "string") problems.add(`${p}.host`, host === "is required" ? host : `host ${host}`);
-    else if (host.port !== undefined) problems.add(`${p}.host`, `must not carry a port: use port`);
-    if (n.port !== undefined && (!Number.isInteger(n.port) || n.port < 1 || n.port > 65535)) {
-      problems.add(`${p}.port`, `${show(n.port)} must be a port number from 1 to 65535`);
+    if (!isObject(raw)) return problems.add(p, `must be an object, got ${show(raw)}`);
+    const n = raw as unknown as NodeConfig;
+    for (const key of Object.keys(raw)) {
+      if (!["name", "host", "port", "user", "sudo", "hostKey", "proxy", "profiles"].includes(key)) {
+        problems.add(
+          `${p}.${key}`,
+          `is not a node setting (known: name, host, port, user, sudo, hostKey, proxy, profiles)`,
+        );
+      }
     }
+    checkHost(problems, `${p}.host`, n.host);
+    checkPort(problems, `${p}.port`, n.port);
     const user = n.user ?? "root";
-    if (!USER_RE.test(user)) problems.add(`${p}.user`, `${show(user)} is not a valid user name`);
-    if (user !== "root" && n.sudo !== true) {
+    if (typeof user !== "string" || !USER_RE.test(user))
+      problems.add(`${p}.user`, `${show(user)} is not a valid user name`);
+    if (n.sudo !== undefined && typeof n.sudo !== "boolean") {
+      problems.add(`${p}.sudo`, `must be true or false, got ${show(n.sudo)}`);
+    } else if (user !== "root" && n.sudo !== true) {
       problems.add(
         `${p}.sudo`,
         `must be true when user is ${show(user)}: the node script writes root-owned files`,
       );
     }
-    if (
-      n.hostKey !== undefined &&
-      !/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+$/.test(n.hostKey.trim())
-    ) {
+    checkHostKey(problems, `${p}.hostKey`, n.hostKey);
+    const proxy = n.proxy ?? defaultProxy;
+    if (n.proxy !== undefined) checkProxy(problems, `${p}.proxy`, n.proxy);
+    if (n.profiles === undefined) problems.add(`${p}.profiles`, `is required, e.g. [{ kind: microk8s }]`);
+    const name = typeof n.name === "string" ? n.name : "";
+    const privateKey = keys.perNodeNames.includes(name) ? keys.perNode!.apply((k) => k[name]) : keys.shared;
+    if (!privateKey) {
       problems.add(
-        `${p}.hostKey`,
-        `must be a public host key line such as "ssh-ed25519 AAAA…" (from ssh-keyscan)`,
+        p,
+        `has no SSH key: set the secret sshPrivateKey (every node) or sshPrivateKeys.${name || "<name>"} (this node)`,
       );
     }
-    if (n.profiles === undefined) problems.add(`${p}.profiles`, `is required, e.g. [{ kind: "microk8s" }]`);
+    const connection: SshConnection = {
+      host: n.host,
+      port: n.port ?? 22,
+      user,
+      ...(privateKey ? { privateKey } : {}),
+      ...(n.hostKey ? { hostKey: n.hostKey.trim() } : {}),
+      ...(proxy
+        ? {
+            proxy: {
+              host: proxy.host,
+              port: proxy.port ?? 22,
+              user: proxy.user ?? "root",
+              ...((keys.proxy ?? privateKey) ? { privateKey: keys.proxy ?? privateKey } : {}),
+              ...(proxy.hostKey ? { hostKey: proxy.hostKey.trim() } : {}),
+            } as SshProxy,
+          }
+        : {}),
+    };
     out.push({
       name: n.name,
-      connection: {
-        host: n.host,
-        port: n.port ?? 22,
-        user,
-        privateKey,
-        ...(n.hostKey ? { hostKey: n.hostKey.trim() } : {}),
-      },
-      profiles: n.profiles,
+      connection,
+      profiles: Array.isArray(n.profiles) ? n.profiles : (n.profiles as unknown as RuntimeProfile[]),
       ...(n.sudo ? { sudo: true } : {}),
     });
   });
@@ -132,23 +233,159 @@ export function nodesFromConfig(nodes: unknown, privateKey: pulumi.Input<string>
   return out;
 }
 
+function checkHost(problems: Problems, path: string, host: unknown): void {
+  const parsed = typeof host === "string" ? parseAuthority(host) : "is required";
+  if (typeof parsed === "string") problems.add(path, parsed === "is required" ? parsed : `host ${parsed}`);
+  else if (parsed.port !== undefined) problems.add(path, `must not carry a port: use port`);
+}
+
+function checkPort(problems: Problems, path: string, port: unknown): void {
+  if (port !== undefined && (!Number.isInteger(port) || (port as number) < 1 || (port as number) > 65535)) {
+    problems.add(path, `${show(port)} must be a port number from 1 to 65535`);
+  }
+}
+
+function checkHostKey(problems: Problems, path: string, hostKey: unknown): void {
+  if (hostKey !== undefined && (typeof hostKey !== "string" || !HOST_KEY_RE.test(hostKey.trim()))) {
+    problems.add(path, `must be a public host key line such as "ssh-ed25519 AAAA…" (from ssh-keyscan)`);
+  }
+}
+
+function checkProxy(problems: Problems, path: string, proxy: unknown): void {
+  if (!isObject(proxy)) return problems.add(path, `must be { host, port?, user?, hostKey? }`);
+  for (const key of Object.keys(proxy)) {
+    if (!["host", "port", "user", "hostKey"].includes(key)) {
+      problems.add(`${path}.${key}`, `is not a bastion setting (known: host, port, user, hostKey)`);
+    }
+  }
+  checkHost(problems, `${path}.host`, proxy.host);
+  checkPort(problems, `${path}.port`, proxy.port);
+  if (proxy.user !== undefined && (typeof proxy.user !== "string" || !USER_RE.test(proxy.user))) {
+    problems.add(`${path}.user`, `${show(proxy.user)} is not a valid user name`);
+  }
+  checkHostKey(problems, `${path}.hostKey`, proxy.hostKey);
+}
+
+/** The structure of a secret config value (its keys), read without marking anything, or undefined when unset. */
+function shapeOf(config: pulumi.Config, key: string): Record<string, unknown> | undefined {
+  const raw = pulumi.runtime.getConfig(`${config.name}:${key}`);
+  if (raw === undefined) return undefined;
+  if (raw === REDACTED) {
+    throw new ConfigError([
+      {
+        path: key,
+        message: `is one encrypted value, so registry-setup render cannot see which fields it has: set it field by field (pulumi config set --secret --path '${key}["<name>"].password' …)`,
+      },
+    ]);
+  }
+  try {
+    const value = JSON.parse(raw) as unknown;
+    if (isObject(value)) {
+      // Keep only the keys: the values are secrets and must not travel further in clear.
+      return Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [
+          k,
+          isObject(v)
+            ? Object.fromEntries(Object.keys(v).map((f) => [f, true]))
+            : v === null
+              ? null
+              : typeof v,
+        ]),
+      );
+    }
+  } catch {
+    // Reported below as not an object.
+  }
+  throw new ConfigError([
+    { path: key, message: "must be an object (set it with pulumi config set --secret --path …)" },
+  ]);
+}
+
 /**
- * Build the whole setup from a stack's config (namespace `registry-setup` in the root program):
- * `registries`, `nodes`, secret `credentials` and `sshPrivateKey`, `owner`, `maxUnavailable`, `probeMirrors`.
+ * Refuse keys that hold secrets but were set in clear (`pulumi config set` without `--secret`): their values would
+ * sit unencrypted in the stack file and show in plain in every run.
  */
-export function setupFromConfig(name: string, config: pulumi.Config): ClusterRegistries {
-  const registries = config.requireObject<RegistriesArgs>("registries");
-  const privateKey = config.requireSecret("sshPrivateKey");
-  const credentials = config.getSecretObject<CredentialsConfig>("credentials");
-  const declaration = credentials
-    ? credentials.apply((c) => mergeCredentials(registries, c ?? {}))
+function requireSecretKeys(config: pulumi.Config, keys: string[]): void {
+  const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+  if (!isSecret) return;
+  const problems = new Problems();
+  for (const key of keys) {
+    const full = `${config.name}:${key}`;
+    if (pulumi.runtime.getConfig(full) !== undefined && !isSecret(full)) {
+      problems.add(
+        key,
+        `holds secrets but is stored in clear: set it again with \`pulumi config set --secret ${key} …\` (--path for a single field)`,
+      );
+    }
+  }
+  problems.throwIfAny();
+}
+
+/** What the root program (and the templates) export: readable by a reviewer in `pulumi preview`. */
+export interface SetupOutputs {
+  /** The component. */
+  readonly setup: ClusterRegistries;
+  /**
+   * Per node, per path, what we manage there, in clear, or `(secret: …)` for content that holds a credential:
+   * a preview shows exactly which lines of which file on which node change.
+   */
+  readonly files: pulumi.Output<Record<string, Record<string, string>>>;
+}
+
+/** The per-node file map of {@link SetupOutputs.files}. */
+export function readableFiles(
+  files: pulumi.Output<Record<string, NodeFile[]>>,
+): pulumi.Output<Record<string, Record<string, string>>> {
+  return files.apply((byNode) =>
+    Object.fromEntries(
+      Object.entries(byNode).map(([node, list]) => [
+        node,
+        Object.fromEntries(
+          list.map((f) => [
+            f.path,
+            f.secret ? `(secret: holds a credential or key; mode ${f.mode})` : (f.content ?? ""),
+          ]),
+        ),
+      ]),
+    ),
+  );
+}
+
+/**
+ * Build the whole setup from a stack's config (namespace `registry-setup` in the root program): `registries`,
+ * `nodes`, the secrets `credentials`, `sshPrivateKey`, `sshPrivateKeys`, `proxyPrivateKey`, and `proxy`, `owner`,
+ * `maxUnavailable`, `probeMirrors`, `drift`, `lockWaitSeconds`.
+ */
+export function setupFromConfig(name: string, config: pulumi.Config): SetupOutputs {
+  requireSecretKeys(config, ["credentials", "sshPrivateKey", "sshPrivateKeys", "proxyPrivateKey"]);
+  const registries = registriesFromConfig(config.requireObject<unknown>("registries"));
+  const credentialsShape = shapeOf(config, "credentials");
+  const declaration = credentialsShape
+    ? withCredentials(
+        registries,
+        credentialsShape,
+        config.requireSecretObject<Record<string, Record<string, string>>>("credentials"),
+      )
     : registries;
-  return new ClusterRegistries(name, {
-    // Plain when there are no credentials (validated at once, reviewable in a diff); a secret Output otherwise.
-    registries: declaration as RegistriesInput,
-    nodes: nodesFromConfig(config.requireObject<unknown>("nodes"), privateKey),
+  const perNodeShape = shapeOf(config, "sshPrivateKeys");
+  const keys: SshKeys = {
+    shared: config.getSecret("sshPrivateKey"),
+    perNode: perNodeShape ? config.requireSecretObject<Record<string, string>>("sshPrivateKeys") : undefined,
+    perNodeNames: Object.keys(perNodeShape ?? {}),
+    proxy: config.getSecret("proxyPrivateKey"),
+  };
+  const setup = new ClusterRegistries(name, {
+    registries: declaration,
+    nodes: nodesFromConfig(
+      config.requireObject<unknown>("nodes"),
+      keys,
+      config.getObject<ProxyConfig>("proxy"),
+    ),
     owner: config.get("owner") ?? "registries",
     maxUnavailable: config.getNumber("maxUnavailable") ?? 1,
     probeMirrors: config.getBoolean("probeMirrors") ?? false,
+    drift: (config.get("drift") as DriftMode | undefined) ?? DriftMode.Overwrite,
+    lockWaitSeconds: config.getNumber("lockWaitSeconds") ?? 120,
   });
+  return { setup, files: readableFiles(setup.files) };
 }

@@ -16,8 +16,10 @@ export interface EnableConfigPathOptions {
   /** The directory of `hosts.toml` files, e.g. `/etc/containerd/certs.d`. Must not contain `:` or a newline. */
   readonly configPath: string;
   /**
-   * containerd's major version, used only when there is no file yet: `1` writes a `version = 2` file, `2`
-   * a `version = 3` file. Defaults to `1`.
+   * containerd's major version: when there is no file yet, `1` writes a `version = 2` file, `2` a `version = 3`
+   * file; on `2`, a `config_path` that is exactly containerd 2.2.0/2.2.1's default list
+   * (`/etc/containerd/certs.d:/etc/docker/certs.d`) is replaced by `configPath` alone, since containerd 2.1+ pulls
+   * through its transfer service, which takes that list as one directory. Defaults to `1`.
    */
   readonly containerdMajor?: 1 | 2;
   /** A name for the file in error messages. Defaults to `"containerd config.toml"`. */
@@ -31,14 +33,24 @@ export interface EnableConfigPathResult {
   /** False when the file already had `configPath` in its `config_path` (content is then the input). */
   readonly changed: boolean;
   /** The config version of the file (absent `version` is 1). */
-  readonly version: 1 | 2 | 3;
+  readonly version: 1 | 2 | 3 | 4;
 }
 
-/** The registry table of the CRI plugin, as TOML key segments, for each config version. */
-export const REGISTRY_TABLE: Readonly<Record<1 | 2 | 3, readonly string[]>> = {
+/**
+ * The `config_path` containerd 2.2.0 and 2.2.1 put in their defaults (`containerd config default` prints it): two
+ * directories, which containerd 2.1+ reads as one (containerd#12636; notes/runtimes.md §1.7, §1.9).
+ */
+export const CONTAINERD_22_DEFAULT_CONFIG_PATH = "/etc/containerd/certs.d:/etc/docker/certs.d";
+
+/**
+ * The registry table of the CRI plugin, as TOML key segments, for each config version (4, containerd 2.3+,
+ * keeps version 3's CRI plugins).
+ */
+export const REGISTRY_TABLE: Readonly<Record<1 | 2 | 3 | 4, readonly string[]>> = {
   1: ["plugins", "cri", "registry"],
   2: ["plugins", "io.containerd.grpc.v1.cri", "registry"],
   3: ["plugins", "io.containerd.cri.v1.images", "registry"],
+  4: ["plugins", "io.containerd.cri.v1.images", "registry"],
 };
 
 /**
@@ -46,8 +58,9 @@ export const REGISTRY_TABLE: Readonly<Record<1 | 2 | 3, readonly string[]>> = {
  *
  * Finds the registry table header of the file's version (`[plugins.cri.registry]`,
  * `[plugins."io.containerd.grpc.v1.cri".registry]` or `[plugins."io.containerd.cri.v1.images".registry]`,
- * with any spacing and quoting), then: an equal `config_path` → unchanged; an empty one → set; another
- * `:`-separated list that lacks `configPath` → `"<configPath>:<old>"`; none → a `config_path` line right
+ * with any spacing and quoting), then: an equal `config_path` → unchanged; an empty one → set; on containerd 2,
+ * containerd 2.2.0/2.2.1's default list → replaced; another `:`-separated list that lacks `configPath` →
+ * `"<configPath>:<old>"`; none → a `config_path` line right
  * after the header; no table → the table appended at the end. No file (or an empty one) → a minimal file. Line endings
  * (CRLF) follow the file's.
  *
@@ -83,12 +96,12 @@ export function enableConfigPath(
   if (before instanceof Error) fail(`does not parse as TOML (${tomlErrorPosition(before)}): ${handFix}`);
   const doc = before as TOML.JsonMap;
   const rawVersion = doc.version ?? 1;
-  if (rawVersion !== 1 && rawVersion !== 2 && rawVersion !== 3) {
+  if (rawVersion !== 1 && rawVersion !== 2 && rawVersion !== 3 && rawVersion !== 4) {
     fail(
-      `has version = ${JSON.stringify(rawVersion)}, which this library does not know (1, 2 or 3): ${handFix}`,
+      `has version = ${JSON.stringify(rawVersion)}, which this library does not know (1 to 4): ${handFix}`,
     );
   }
-  const version = rawVersion as 1 | 2 | 3;
+  const version = rawVersion as 1 | 2 | 3 | 4;
   const table = REGISTRY_TABLE[version];
   const registry = tomlGet(doc, table);
   if (isTomlTable(registry) && isTomlTable(registry.mirrors) && Object.keys(registry.mirrors).length > 0) {
@@ -100,7 +113,7 @@ export function enableConfigPath(
         )}), which containerd refuses together with config_path ("\`mirrors\` cannot be set when \`config_path\` is provided"): move them into the registry declaration, delete them from the file, then apply again`,
     );
   }
-  if (version !== 3 && isTomlTable(registry) && isTomlTable(registry.configs)) {
+  if (version < 3 && isTomlTable(registry) && isTomlTable(registry.configs)) {
     const withTls = Object.entries(registry.configs).filter(([, c]) => isTomlTable(c) && c.tls !== undefined);
     if (withTls.length > 0) {
       fail(
@@ -120,7 +133,9 @@ export function enableConfigPath(
   if (current !== undefined && typeof current !== "string")
     fail(`has a config_path that is not a string: ${handFix}`);
   const wanted =
-    current === undefined || current === ""
+    current === undefined ||
+    current === "" ||
+    (opts.containerdMajor === 2 && current === CONTAINERD_22_DEFAULT_CONFIG_PATH)
       ? opts.configPath
       : (current as string).split(":").includes(opts.configPath)
         ? undefined

@@ -9,11 +9,18 @@
  */
 import * as TOML from "@iarna/toml";
 import { ConfigError, keyPath, Problem } from "../model/errors";
-import { Credentials, DEFAULT_REGISTRY, DOCKER_HUB, Mirror, RegistryModel, Server } from "../model/types";
+import {
+  ResolvedCredentials,
+  DEFAULT_REGISTRY,
+  DOCKER_HUB,
+  ResolvedMirror,
+  RegistryModel,
+  ResolvedServer,
+} from "../model/types";
 import { isTomlTable, parseToml, REGISTRY_TABLE, tomlErrorPosition, tomlGet } from "./configPath";
 import { byCodeUnit, TlsFileSet, TlsPaths } from "./hostsToml";
 import { spliceManagedBlock, stripManagedBlock } from "./managedBlock";
-import { RenderedFile, RenderWarning } from "./types";
+import { RenderedFile, RenderWarning, rewriteProblems } from "./types";
 
 /** Options of {@link renderCriRegistryBlock}. */
 export interface CriRegistryOptions {
@@ -70,12 +77,12 @@ export function criRegistryPlugin(configVersion: 2 | 3): string {
  * the hosts.toml renderer names them.
  *
  * @throws {ConfigError} when two endpoints on one host need different credentials or TLS settings, and in
- *   legacy mode when containerd would fall back to a host the declaration does not allow (`server: false`,
+ *   legacy mode when containerd would fall back to a host the declaration does not allow (`fallback: false`,
  *   or a server other than the registry's default): the legacy form always appends the default host.
  * @see https://github.com/containerd/containerd/blob/release/1.6/docs/cri/registry.md
  */
 export function renderCriRegistryBlock(model: RegistryModel, opts: CriRegistryOptions): CriRegistryBlock {
-  const problems: Problem[] = [];
+  const problems: Problem[] = rewriteProblems(model.registries, "the containerd CRI registry block");
   const warnings: RenderWarning[] = [];
   const files: RenderedFile[] = [];
   const configs = new Map<string, HostConfig>();
@@ -85,7 +92,7 @@ export function renderCriRegistryBlock(model: RegistryModel, opts: CriRegistryOp
   for (const registry of model.registries) {
     const base = keyPath("registries", registry.name);
     const tlsFiles = new TlsFileSet(`${opts.certsDir}/${registry.name}`);
-    const endpoints: [Mirror | Server, string][] = registry.mirrors.map((m, i) => [
+    const endpoints: [ResolvedMirror | ResolvedServer, string][] = registry.mirrors.map((m, i) => [
       m,
       `${base}.mirrors[${i}]`,
     ]);
@@ -270,7 +277,7 @@ export function spliceCriBlock(
 }
 
 interface HostConfig {
-  auth?: { credentials: Credentials; path: string };
+  auth?: { credentials: ResolvedCredentials; path: string };
   tls?: { identity: string; path: string; files: TlsPaths; skip: boolean };
 }
 
@@ -281,8 +288,8 @@ interface HostConfig {
  */
 function legacyMirrors(
   name: string,
-  list: readonly Mirror[],
-  server: Server | undefined,
+  list: readonly ResolvedMirror[],
+  server: ResolvedServer | undefined,
   noFallback: boolean,
   base: string,
   problems: Problem[],
@@ -321,7 +328,7 @@ function legacyMirrors(
   const fallback = `${isLocalHost(defaultHost) ? "http" : "https"}://${defaultHost}`;
   if (server?.url === fallback) return endpoints;
   problems.push({
-    path: `${base}.server`,
+    path: noFallback ? `${base}.fallback` : `${base}.server`,
     message: `${noFallback ? "false (no fallback)" : `${JSON.stringify(server?.url)} (not the registry's default host)`} cannot be expressed in the CRI registry.mirrors form: containerd always tries ${fallback} after the listed endpoints; use hosts.toml (config_path) instead${noFallback ? "" : `, or list ${JSON.stringify(server?.url)} as a mirror and keep the default server`}`,
   });
   return undefined;
@@ -333,7 +340,7 @@ function isLocalHost(authority: string): boolean {
   return host === "localhost" || /^127\.\d+\.\d+\.\d+$/.test(host) || host === "::1";
 }
 
-function sameCredentials(a: Credentials, b: Credentials): boolean {
+function sameCredentials(a: ResolvedCredentials, b: ResolvedCredentials): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 

@@ -6,8 +6,14 @@
  */
 import * as TOML from "@iarna/toml";
 import { ConfigError, keyPath, Problem } from "../model/errors";
-import { DEFAULT_REGISTRY, DOCKER_HUB, DOCKER_HUB_SERVER, Mirror, RegistryModel } from "../model/types";
-import { checkCertsDir, HostCertDir, RenderedFile, RenderWarning } from "./types";
+import {
+  DEFAULT_REGISTRY,
+  DOCKER_HUB,
+  DOCKER_HUB_SERVER,
+  ResolvedMirror,
+  RegistryModel,
+} from "../model/types";
+import { checkCertsDir, HostCertDir, RenderedFile, RenderWarning, rewriteProblems } from "./types";
 
 /** Options of {@link renderRegistriesConf}. */
 export interface RegistriesConfOptions {
@@ -53,7 +59,7 @@ interface TomlRegistry {
  * - `[[registry.mirror]]` per mirror: `location` is `host[:port]` plus `/<namespace>` for a
  *   `/v2/<namespace>` mirror; `pull-from-mirror` is `digest-only` for a pull-only mirror, `tag-only` for a
  *   resolve-only mirror, and left out (default `all`) for pull and resolve.
- * - `server: false`: the last mirror becomes the `location`, so nothing else is ever contacted.
+ * - `fallback: false`: the last mirror becomes the `location`, so nothing else is ever contacted.
  * - `unqualified-search-registries` is never set: a drop-in would replace the main file's list.
  * - A registry with nothing to say (no mirror, default server, no insecure) gets no table: a drop-in table
  *   replaces a table with the same prefix in the main file.
@@ -74,7 +80,7 @@ export function renderRegistriesConf(
   opts: RegistriesConfOptions = {},
 ): RegistriesConfResult {
   const certsDir = checkCertsDir(opts.certsDir ?? CONTAINERS_CERTS_DIR, CONTAINERS_CERTS_DIR);
-  const problems: Problem[] = [];
+  const problems: Problem[] = rewriteProblems(model.registries, "registries.conf (CRI-O, podman, skopeo)");
   const warnings: RenderWarning[] = [];
   const certs = new HostCertDir(certsDir, "containers-certs.d");
   const tables: TomlRegistry[] = [];
@@ -96,7 +102,7 @@ export function renderRegistriesConf(
       });
       continue;
     }
-    const mirrors: { table: TomlMirror; path: string; mirror: Mirror }[] = [];
+    const mirrors: { table: TomlMirror; path: string; mirror: ResolvedMirror }[] = [];
     reg.mirrors.forEach((m, i) => {
       const mp = `${path}.mirrors[${i}]`;
       const pull = m.capabilities.includes("pull");
@@ -156,7 +162,7 @@ export function renderRegistriesConf(
         });
       }
     } else {
-      // server: false — the last mirror is the primary location, so nothing else is ever contacted.
+      // fallback: false — the last mirror is the primary location, so nothing else is ever contacted.
       const last = mirrors.pop();
       if (!last) {
         problems.push({
@@ -170,7 +176,7 @@ export function renderRegistriesConf(
       if (last.table["pull-from-mirror"]) {
         warnings.push({
           path: `${last.path}.capabilities`,
-          message: `is the primary location (server: false), which registries.conf uses for every pull: ${JSON.stringify(last.mirror.capabilities)} dropped`,
+          message: `is the primary location (fallback: false), which registries.conf uses for every pull: ${JSON.stringify(last.mirror.capabilities)} dropped`,
         });
       }
     }

@@ -6,7 +6,7 @@
  */
 import { ConfigError, keyPath, Problem } from "../model/errors";
 import { DEFAULT_REGISTRY, DOCKER_HUB, DOCKER_HUB_SERVER, RegistryModel } from "../model/types";
-import { checkCertsDir, HostCertDir, RenderedFile, RenderWarning } from "./types";
+import { checkCertsDir, HostCertDir, RenderedFile, RenderWarning, rewriteProblems } from "./types";
 
 /** The entries of the two `daemon.json` lists that this library manages. */
 export interface DaemonJsonEntries {
@@ -20,6 +20,21 @@ export interface DaemonJsonEntries {
 export interface DockerDaemonOptions {
   /** Absolute directory Docker reads registry TLS files from. Defaults to `/etc/docker/certs.d`. */
   certsDir?: string;
+  /**
+   * dockerd accepts a path prefix in `registry-mirrors` (Docker 24.0.8 and 25.0 or later; older ones refuse to
+   * start, or to reload, with one). Then a mirror whose API root is `<prefix>/v2` is written as
+   * `scheme://host[:port]<prefix>` (dockerd appends `/v2/` to a mirror's URL). Defaults to `false`.
+   */
+  mirrorPaths?: boolean;
+}
+
+/**
+ * The path prefix Docker needs for a mirror whose API root is `path` (`/cache/v2` → `/cache`, `/v2` → `""`), or
+ * `undefined` when no prefix can express it (`/v2/<namespace>`: dockerd appends `/v2/` after the prefix).
+ */
+export function dockerMirrorPrefix(path: string): string | undefined {
+  if (path === "" || path === "/v2") return "";
+  return path.endsWith("/v2") ? path.slice(0, -3) : undefined;
 }
 
 /** What {@link dockerDaemonEntries} returns. */
@@ -55,8 +70,9 @@ const MIRRORS = "registry-mirrors";
 /**
  * The `daemon.json` entries and `certs.d` files a registry model asks for, and what Docker cannot express.
  *
- * - `registry-mirrors`: Docker Hub mirrors only, as `scheme://host[:port]` (dockerd refuses a mirror with a
- *   path), in declaration order; a non-default Docker Hub `server` is added as the last mirror (Docker
+ * - `registry-mirrors`: Docker Hub mirrors only, as `scheme://host[:port]`, in declaration order (with
+ *   {@link DockerDaemonOptions.mirrorPaths}, a mirror whose API root is `<prefix>/v2` as
+ *   `scheme://host[:port]<prefix>`); a non-default Docker Hub `server` is added as the last mirror (Docker
  *   still falls back to Docker Hub after it: warning).
  * - `insecure-registries`: every plain-HTTP or skip-verify endpoint Docker uses: such registries by name
  *   (e.g. `10.141.241.175:32000`) and such Docker Hub mirrors by `host[:port]`; sorted.
@@ -67,7 +83,7 @@ const MIRRORS = "registry-mirrors";
  * Dropped with a warning: mirrors of other registries (Docker only mirrors Docker Hub), path mirrors,
  * push-only mirrors, `_default`, a server on another host than the registry name, credentials, headers.
  *
- * @throws {ConfigError} for `server: false` (Docker always falls back to Docker Hub, and pulls any other
+ * @throws {ConfigError} for `fallback: false` (Docker always falls back to Docker Hub, and pulls any other
  *   registry from the registry itself), for two endpoints on one host with different TLS files, and for a
  *   bad `certsDir`.
  * @see https://docs.docker.com/reference/cli/dockerd/#daemon-configuration-file
@@ -78,7 +94,7 @@ export function dockerDaemonEntries(
   opts: DockerDaemonOptions = {},
 ): DockerDaemonEntries {
   const certsDir = checkCertsDir(opts.certsDir ?? DOCKER_CERTS_DIR, DOCKER_CERTS_DIR);
-  const problems: Problem[] = [];
+  const problems: Problem[] = rewriteProblems(model.registries, "Docker's daemon.json");
   const warnings: RenderWarning[] = [];
   const insecure = new Set<string>();
   const mirrors: string[] = [];
@@ -96,10 +112,10 @@ export function dockerDaemonEntries(
     const hub = reg.name === DOCKER_HUB;
     if (reg.noFallback) {
       problems.push({
-        path: `${path}.server`,
+        path: `${path}.fallback`,
         message: hub
-          ? "false (no fallback) cannot be expressed in daemon.json: Docker always falls back to Docker Hub after its registry-mirrors; drop server: false or leave Docker hosts out"
-          : `false (no fallback) cannot be expressed in daemon.json: Docker only mirrors Docker Hub and pulls ${JSON.stringify(reg.name)} images from ${reg.name} itself; drop server: false or leave Docker hosts out`,
+          ? "false (no fallback) cannot be expressed in daemon.json: Docker always falls back to Docker Hub after its registry-mirrors; drop fallback: false or leave Docker hosts out"
+          : `false (no fallback) cannot be expressed in daemon.json: Docker only mirrors Docker Hub and pulls ${JSON.stringify(reg.name)} images from ${reg.name} itself; drop fallback: false or leave Docker hosts out`,
       });
     }
     reg.mirrors.forEach((m, i) => {
@@ -111,10 +127,18 @@ export function dockerDaemonEntries(
         );
         return;
       }
-      if (m.path !== "") {
+      const prefix = dockerMirrorPrefix(m.path);
+      if (prefix === undefined) {
         warn(
           `${mp}.endpoint`,
-          `Docker registry-mirrors take no path (dockerd refuses to start with one): ${JSON.stringify(m.url)} dropped`,
+          `Docker appends /v2/ to a registry mirror's URL, so a mirror whose API root is ${JSON.stringify(m.path)} (not "<prefix>/v2") cannot be expressed: ${JSON.stringify(m.url)} dropped`,
+        );
+        return;
+      }
+      if (prefix !== "" && !opts.mirrorPaths) {
+        warn(
+          `${mp}.endpoint`,
+          `Docker registry-mirrors take no path before Docker 24.0.8 and 25.0 (dockerd refuses to start with one): ${JSON.stringify(m.url)} dropped`,
         );
         return;
       }
@@ -141,7 +165,7 @@ export function dockerDaemonEntries(
       if (m.auth) authWarning(`${mp}.auth`);
       certs.add(m.authority, mp, m.tls, problems);
       if (m.scheme === "http" || m.tls.insecureSkipVerify) insecure.add(m.authority);
-      mirrors.push(`${m.scheme}://${m.authority}`);
+      mirrors.push(`${m.scheme}://${m.authority}${prefix}`);
     });
     const server = reg.server;
     if (!server) continue;

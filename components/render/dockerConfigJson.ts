@@ -6,7 +6,7 @@
  */
 import { ConfigError, keyPath, Problem } from "../model/errors";
 import {
-  Credentials,
+  ResolvedCredentials,
   DEFAULT_REGISTRY,
   DOCKER_HUB,
   DOCKER_HUB_AUTH_KEY,
@@ -53,8 +53,8 @@ export function renderDockerConfigJson(
 ): string | undefined {
   const withMirrors = opts.mirrors ?? true;
   const problems: Problem[] = [];
-  const entries = new Map<string, { path: string; auth: Credentials }>();
-  const add = (key: string, path: string, auth: Credentials | undefined): void => {
+  const entries = new Map<string, { path: string; auth: ResolvedCredentials }>();
+  const add = (key: string, path: string, auth: ResolvedCredentials | undefined): void => {
     if (!auth) return;
     const prior = entries.get(key);
     if (!prior) return void entries.set(key, { path, auth });
@@ -83,17 +83,25 @@ export function renderDockerConfigJson(
 
   const auths: Record<string, Record<string, string>> = {};
   for (const key of [...entries.keys()].sort()) {
-    const { auth } = entries.get(key) as { auth: Credentials };
-    auths[key] =
-      auth.kind === "basic"
-        ? {
-            auth: base64(`${auth.username}:${auth.password}`),
-            password: auth.password,
-            username: auth.username,
-          }
-        : { auth: base64(`${TOKEN_USERNAME}:`), identitytoken: auth.identityToken };
+    const { auth } = entries.get(key) as { auth: ResolvedCredentials };
+    auths[key] = dockerAuthEntry(auth);
   }
   return JSON.stringify({ auths });
+}
+
+/**
+ * One `auths` entry of a Docker config file for a credential (keys sorted): `auth`, `password`, `username`
+ * for Basic credentials; `auth` (= base64 of `<token>:`) and `identitytoken` for an identity token.
+ * @internal
+ */
+export function dockerAuthEntry(auth: ResolvedCredentials): Record<string, string> {
+  return auth.kind === "basic"
+    ? {
+        auth: base64(`${auth.username}:${auth.password}`),
+        password: auth.password,
+        username: auth.username,
+      }
+    : { auth: base64(`${TOKEN_USERNAME}:`), identitytoken: auth.identityToken };
 }
 
 function base64(text: string): string {

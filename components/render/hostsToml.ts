@@ -7,8 +7,16 @@
  */
 import * as TOML from "@iarna/toml";
 import { ConfigError, keyPath, Problem } from "../model/errors";
-import { Capability, Credentials, Mirror, Registry, RegistryModel, Server, Tls } from "../model/types";
-import { modeFor, RenderedFile, RenderWarning } from "./types";
+import {
+  Capability,
+  ResolvedCredentials,
+  ResolvedMirror,
+  ResolvedRegistry,
+  RegistryModel,
+  ResolvedServer,
+  ResolvedTls,
+} from "../model/types";
+import { modeFor, RenderedFile, RenderWarning, rewriteProblems } from "./types";
 
 /** Options of {@link renderHostsDirectory} and {@link renderHostsDirectories}. */
 export interface HostsTomlOptions {
@@ -61,7 +69,7 @@ export function basicAuthHeader(username: string, password: string): string {
  * key files it refers to.
  *
  * Mirrors become `[host."<url>"]` entries in declaration order, the server becomes the top-level `server`;
- * with `server: false` the last mirror takes the server's place so that containerd has nothing to fall
+ * with `fallback: false` the last mirror takes the server's place so that containerd has nothing to fall
  * back to; `_default` has no `server`. Basic credentials become an `Authorization` header on their
  * endpoint, which makes `hosts.toml` secret (mode 0600).
  *
@@ -69,15 +77,20 @@ export function basicAuthHeader(username: string, password: string): string {
  *   endpoints on one host with different TLS files.
  * @see https://github.com/containerd/containerd/blob/main/docs/hosts.md
  */
-export function renderHostsDirectory(registry: Registry, opts: HostsTomlOptions): HostsDirectory {
+export function renderHostsDirectory(registry: ResolvedRegistry, opts: HostsTomlOptions): HostsDirectory {
   const dir = `${opts.certsDir}/${registry.name}`;
   const base = keyPath("registries", registry.name);
-  const problems: Problem[] = [];
+  const problems: Problem[] = rewriteProblems([registry], "containerd hosts.toml");
   const tlsFiles = new TlsFileSet(dir);
   let secret = false;
 
   const endpoint = (
-    ep: { capabilities?: readonly Capability[]; overridePath?: boolean; tls: Tls; auth?: Credentials },
+    ep: {
+      capabilities?: readonly Capability[];
+      overridePath?: boolean;
+      tls: ResolvedTls;
+      auth?: ResolvedCredentials;
+    },
     headers: Readonly<Record<string, readonly string[]>>,
     paths: TlsPaths,
     path: string,
@@ -89,8 +102,11 @@ export function renderHostsDirectory(registry: Registry, opts: HostsTomlOptions)
     if (paths.cert && paths.key) out.client = [[paths.cert, paths.key]];
     if (ep.tls.insecureSkipVerify) out.skip_verify = true;
     const header: Record<string, string | string[]> = {};
-    for (const [name, values] of Object.entries(headers))
+    for (const [name, values] of Object.entries(headers)) {
       header[name] = values.length === 1 ? values[0] : [...values];
+      // Header values are treated as secret (an API key is a common use): the file gets mode 0600.
+      secret = true;
+    }
     if (opts.credentials === false) {
       // Credentials go elsewhere (the CRI configs.auth block).
     } else if (ep.auth?.kind === "basic") {
@@ -203,7 +219,7 @@ export class TlsFileSet {
    *
    * @param path the endpoint's property path (`registries["x"]` or `registries["x"].mirrors[0]`).
    */
-  add(endpoint: Mirror | Server, path: string, problems: Problem[]): TlsPaths {
+  add(endpoint: ResolvedMirror | ResolvedServer, path: string, problems: Problem[]): TlsPaths {
     const kind = "overridePath" in endpoint ? "mirror" : "server";
     const stem = tlsFileStem(kind, endpoint.authority);
     const tls = endpoint.tls;

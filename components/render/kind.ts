@@ -11,7 +11,7 @@
  */
 import * as TOML from "@iarna/toml";
 import { keyPath } from "../model/errors";
-import { RegistryModel, Tls } from "../model/types";
+import { RegistryModel, ResolvedTls } from "../model/types";
 import { criRegistryPlugin, renderCriRegistryBlock } from "./criRegistry";
 import { renderHostsDirectories } from "./hostsToml";
 import { RenderedFile, RenderWarning } from "./types";
@@ -68,7 +68,7 @@ export interface KindConfig {
  * from 2.2, and the patch is harmless where it is the default.
  *
  * @throws {ConfigError} as {@link renderHostsDirectories} (`config_path`) or {@link renderCriRegistryBlock}
- *   (`legacy`) do, e.g. for identity tokens in `config_path` mode or `server: false` in `legacy` mode.
+ *   (`legacy`) do, e.g. for identity tokens in `config_path` mode or `fallback: false` in `legacy` mode.
  * @see https://kind.sigs.k8s.io/docs/user/local-registry/
  * @see https://github.com/containerd/containerd/blob/main/docs/hosts.md
  */
@@ -99,7 +99,7 @@ export function renderKindConfig(model: RegistryModel, opts: KindOptions = {}): 
     absolute = cri.files;
     warnings.push(...cri.warnings);
     for (const r of model.registries) {
-      const endpoints: { ep: { tls: Tls }; path: string }[] = r.mirrors.map((m, i) => ({
+      const endpoints: { ep: { tls: ResolvedTls }; path: string }[] = r.mirrors.map((m, i) => ({
         ep: m,
         path: `${keyPath("registries", r.name)}.mirrors[${i}]`,
       }));

@@ -7,12 +7,12 @@
 import * as YAML from "yaml";
 import { ConfigError, keyPath, Problem } from "../model/errors";
 import {
-  Credentials,
+  ResolvedCredentials,
   DEFAULT_REGISTRY,
   DOCKER_HUB,
   DOCKER_HUB_SERVER,
   RegistryModel,
-  Tls,
+  ResolvedTls,
 } from "../model/types";
 import { checkCertsDir, modeFor, RenderedFile, RenderWarning } from "./types";
 
@@ -27,7 +27,7 @@ export interface RegistriesYamlOptions {
   certsDir: string;
   /**
    * Every node runs k3s/RKE2 with `--disable-default-registry-endpoint` (k3s ≥ v1.26.13, v1.27.10, v1.28.6,
-   * v1.29.1). Then `server: false` can be expressed, and every registry that has a server lists it
+   * v1.29.1). Then `fallback: false` can be expressed, and every registry that has a server lists it
    * explicitly as its last endpoint so that it stays reachable. Defaults to `false`.
    */
   disableDefaultEndpoint?: boolean;
@@ -50,8 +50,8 @@ interface HostSettings {
   path: string;
   /** Authority whose files the settings use. */
   authority: string;
-  tls: Tls;
-  auth?: Credentials;
+  tls: ResolvedTls;
+  auth?: ResolvedCredentials;
 }
 
 interface K3sTls {
@@ -76,9 +76,12 @@ interface K3sTls {
  *   (`ca_file`, `cert_file`, `key_file`, `insecure_skip_verify`) per endpoint host; Docker Hub's default
  *   server is keyed as `docker.io` (newer k3s) and `registry-1.docker.io` (older k3s, containerd CRI).
  *
+ * - A mirror's `rewrite` becomes the registry's `rewrite` map (k3s applies it to every listed endpoint, never to
+ *   the default endpoint): every mirror of the registry must declare the same one.
+ *
  * Dropped with a warning: headers, capabilities, push-only mirrors.
  *
- * @throws {ConfigError} for `server: false` without {@link RegistriesYamlOptions.disableDefaultEndpoint}
+ * @throws {ConfigError} for `fallback: false` without {@link RegistriesYamlOptions.disableDefaultEndpoint}
  *   (k3s would still fall back to the registry itself), for two endpoints on one host with different TLS
  *   settings or credentials (registries.yaml keys them by host), and for a bad `certsDir`.
  * @see https://docs.k3s.io/installation/private-registry
@@ -93,7 +96,7 @@ export function renderRegistriesYaml(
   const problems: Problem[] = [];
   const warnings: RenderWarning[] = [];
   const hosts = new Map<string, HostSettings>();
-  const mirrors: Record<string, { endpoint: string[] }> = {};
+  const mirrors: Record<string, { endpoint: string[]; rewrite?: Record<string, string> }> = {};
 
   const addHost = (key: string, settings: HostSettings): void => {
     if (!hasSettings(settings)) return;
@@ -110,6 +113,7 @@ export function renderRegistriesYaml(
   for (const reg of model.registries) {
     const path = keyPath("registries", reg.name);
     const endpoints: string[] = [];
+    const listed: { path: string; rewrite?: Readonly<Record<string, string>> }[] = [];
     reg.mirrors.forEach((m, i) => {
       const mp = `${path}.mirrors[${i}]`;
       if (!m.capabilities.includes("pull") && !m.capabilities.includes("resolve")) {
@@ -130,6 +134,7 @@ export function renderRegistriesYaml(
         });
       }
       endpoints.push(m.url);
+      listed.push({ path: mp, ...(m.rewrite ? { rewrite: m.rewrite } : {}) });
       addHost(m.authority, {
         path: mp,
         authority: m.authority,
@@ -140,11 +145,11 @@ export function renderRegistriesYaml(
 
     if (reg.noFallback && !noDefault) {
       problems.push({
-        path: `${path}.server`,
+        path: `${path}.fallback`,
         message:
           "false (no fallback) cannot be expressed in registries.yaml: k3s/RKE2 always try the registry itself last " +
           "unless every node runs with --disable-default-registry-endpoint (k3s >= v1.26.13, v1.27.10, v1.28.6, v1.29.1); " +
-          "start the nodes with that flag and set disableDefaultEndpoint: true, or drop server: false",
+          "start the nodes with that flag and set disableDefaultEndpoint: true, or drop fallback: false",
       });
     }
     const server = reg.server;
@@ -182,8 +187,12 @@ export function renderRegistriesYaml(
     if (reg.noFallback && endpoints.length === 0) {
       problems.push({ path: `${path}.mirrors`, message: NO_PULL_MIRROR });
     }
+    const rewrite = registryRewrite(reg.name, listed, endpoints.slice(listed.length), problems);
     if (endpoints.length > 0)
-      mirrors[reg.name === DEFAULT_REGISTRY ? "*" : reg.name] = { endpoint: endpoints };
+      mirrors[reg.name === DEFAULT_REGISTRY ? "*" : reg.name] = {
+        endpoint: endpoints,
+        ...(rewrite ? { rewrite } : {}),
+      };
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -222,6 +231,37 @@ export function renderRegistriesYaml(
   if (Object.keys(configs).length > 0) doc.configs = configs;
   const sortedFiles = [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { content: toYaml(doc), files: sortedFiles, warnings, secret };
+}
+
+/**
+ * The one `rewrite` map of a registry in registries.yaml. k3s copies a registry's rewrite onto every endpoint it
+ * lists (k3s `pkg/agent/containerd/config.go`, getHostConfigs) and never onto the default endpoint, so every
+ * listed mirror must declare the same rewrite, and no server may be listed after them.
+ */
+function registryRewrite(
+  name: string,
+  listed: { path: string; rewrite?: Readonly<Record<string, string>> }[],
+  servers: string[],
+  problems: Problem[],
+): Record<string, string> | undefined {
+  const first = listed.find((m) => m.rewrite);
+  if (!first?.rewrite) return undefined;
+  const want = JSON.stringify(first.rewrite);
+  for (const m of listed) {
+    if (JSON.stringify(m.rewrite) !== want) {
+      problems.push({
+        path: `${m.path}.rewrite`,
+        message: `differs from ${first.path}.rewrite: k3s applies one rewrite to every endpoint of ${JSON.stringify(name)}; give every mirror of the registry the same rewrite`,
+      });
+    }
+  }
+  for (const url of servers) {
+    problems.push({
+      path: `${first.path}.rewrite`,
+      message: `k3s would also rewrite requests to the server ${JSON.stringify(url)}, which registries.yaml lists after the mirrors; drop the rewrite, or set fallback: false`,
+    });
+  }
+  return { ...first.rewrite };
 }
 
 const NO_PULL_MIRROR =

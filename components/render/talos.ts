@@ -7,14 +7,14 @@
 import * as YAML from "yaml";
 import { ConfigError, keyPath, Problem } from "../model/errors";
 import {
-  Credentials,
+  ResolvedCredentials,
   DEFAULT_REGISTRY,
   DOCKER_HUB,
   DOCKER_HUB_SERVER,
   RegistryModel,
-  Tls,
+  ResolvedTls,
 } from "../model/types";
-import { RenderWarning } from "./types";
+import { RenderWarning, rewriteProblems } from "./types";
 
 /** What {@link renderTalosRegistries} returns. */
 export interface TalosRegistriesResult {
@@ -34,8 +34,8 @@ export interface TalosRegistriesResult {
 
 interface HostSettings {
   path: string;
-  tls: Tls;
-  auth?: Credentials;
+  tls: ResolvedTls;
+  auth?: ResolvedCredentials;
 }
 
 interface TalosEndpoint {
@@ -50,7 +50,7 @@ const API_VERSION = "v1alpha1";
  *
  * - Per registry (`_default` → `"*"`): the mirror URLs in order, then the server URL when it is not the
  *   default upstream (`https://<name>`, Docker Hub `https://registry-1.docker.io`); `skipFallback: true`
- *   for `server: false` and whenever the server is listed, so that only declared endpoints are used.
+ *   for `fallback: false` and whenever the server is listed, so that only declared endpoints are used.
  * - Classic `machine.registries.mirrors` has one `overridePath` per registry: when any endpoint has a path,
  *   it is set and every endpoint without a path gets `/v2` appended (same requests as before), so mirrors
  *   with and without a path can be mixed. The documents carry `overridePath` per endpoint.
@@ -62,14 +62,14 @@ const API_VERSION = "v1alpha1";
  * Dropped with a warning: headers, capabilities, push-only mirrors.
  *
  * @throws {ConfigError} for two endpoints on one host with different TLS settings or credentials (Talos
- *   keys them by host), and for `server: false` without a mirror that may pull.
+ *   keys them by host), and for `fallback: false` without a mirror that may pull.
  * @see https://docs.siderolabs.com/talos/v1.12/reference/configuration/cri/registrymirrorconfig
  * @see https://docs.siderolabs.com/talos/v1.12/reference/configuration/cri/registryauthconfig
  * @see https://docs.siderolabs.com/talos/v1.12/reference/configuration/cri/registrytlsconfig
  * @see https://www.talos.dev/v1.10/reference/configuration/v1alpha1/config/#Config.machine.registries
  */
 export function renderTalosRegistries(model: RegistryModel): TalosRegistriesResult {
-  const problems: Problem[] = [];
+  const problems: Problem[] = rewriteProblems(model.registries, "Talos registry config");
   const warnings: RenderWarning[] = [];
   const hosts = new Map<string, HostSettings>();
   const classicMirrors: Record<string, { endpoints: string[]; overridePath?: true; skipFallback?: true }> =

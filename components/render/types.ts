@@ -5,7 +5,8 @@
  */
 import { ConfigError, Problem } from "../model/errors";
 import { hasControlChar } from "../model/grammar";
-import { Tls } from "../model/types";
+import { keyPath } from "../model/errors";
+import { ResolvedRegistry, ResolvedTls } from "../model/types";
 
 /** One file a renderer produced: where it goes on a node, its content and how it must be protected. */
 export interface RenderedFile {
@@ -22,7 +23,7 @@ export interface RenderedFile {
 /**
  * Something in the declaration that a format cannot express and that the renderer therefore left out.
  * (Things whose omission would make nodes pull from somewhere the user did not allow, such as
- * `server: false`, are errors instead.)
+ * `fallback: false`, are errors instead.)
  */
 export interface RenderWarning {
   /** Property path in the declaration, e.g. `registries["registry.k8s.io"].mirrors[0].headers`. */
@@ -71,7 +72,7 @@ export function modeFor(secret: boolean): number {
  * @internal
  */
 export class HostCertDir {
-  private readonly byHost = new Map<string, { path: string; tls: Tls }>();
+  private readonly byHost = new Map<string, { path: string; tls: ResolvedTls }>();
 
   /**
    * @param certsDir the checked directory (see {@link checkCertsDir}).
@@ -83,7 +84,7 @@ export class HostCertDir {
   ) {}
 
   /** Register an endpoint's TLS settings (`path` is the endpoint's property path, e.g. `registries["x"].mirrors[0]`). */
-  add(authority: string, path: string, tls: Tls, problems: Problem[]): void {
+  add(authority: string, path: string, tls: ResolvedTls, problems: Problem[]): void {
     if (!tls.ca && !tls.clientCert) return;
     const prior = this.byHost.get(authority);
     if (!prior) return void this.byHost.set(authority, { path, tls });
@@ -103,7 +104,7 @@ export class HostCertDir {
   files(): RenderedFile[] {
     const files: RenderedFile[] = [];
     for (const authority of [...this.byHost.keys()].sort()) {
-      const { tls } = this.byHost.get(authority) as { tls: Tls };
+      const { tls } = this.byHost.get(authority) as { tls: ResolvedTls };
       const dir = `${this.certsDir}/${authority}`;
       if (tls.ca) files.push({ path: `${dir}/ca.crt`, content: tls.ca, mode: modeFor(false), secret: false });
       if (tls.clientCert && tls.clientKey) {
@@ -118,4 +119,26 @@ export class HostCertDir {
     }
     return files;
   }
+}
+
+/**
+ * One problem per mirror that declares a `rewrite`, for a format that cannot rewrite repository paths (only
+ * k3s/RKE2 `registries.yaml` can). Dropping a rewrite silently would make nodes fetch other repository paths
+ * from the mirror than the declaration says, and so possibly other images: it is an error, not a warning.
+ *
+ * @param format how the message names the format, e.g. `containerd hosts.toml`.
+ * @internal
+ */
+export function rewriteProblems(registries: readonly ResolvedRegistry[], format: string): Problem[] {
+  const problems: Problem[] = [];
+  for (const reg of registries) {
+    reg.mirrors.forEach((m, i) => {
+      if (!m.rewrite) return;
+      problems.push({
+        path: `${keyPath("registries", reg.name)}.mirrors[${i}].rewrite`,
+        message: `${format} cannot rewrite repository paths: nodes would fetch repositories from ${JSON.stringify(m.url)} unchanged, not rewritten; declare rewrites only where every node reads registries.yaml (k3s/RKE2), or lay the mirror out like the upstream (a fixed prefix fits a path endpoint with overridePath)`,
+      });
+    });
+  }
+  return problems;
 }

@@ -1,39 +1,55 @@
 /**
- * A MicroK8s VM for development (seed: MicroK8s "registry" docs) — the by-hand steps this replaces:
- *   - on the VM: mkdir certs.d/<vm>:32000 and write an http hosts.toml so that pods can pull what you push;
- *   - on the VM: point docker.io at a local mirror (Docker Hub rate limits);
- *   - on the build host: add "<vm>:32000" to insecure-registries in /etc/docker/daemon.json, reload Docker.
+ * A MicroK8s VM for development (the MicroK8s "registry" docs, as code):
+ *   - on the VM: an http hosts.toml for <vm>:32000 so that pods can pull what you push to the registry addon;
+ *   - on the VM: docker.io pulled through a mirror (Docker Hub rate limits);
+ *   - on the build host: <vm>:32000 in insecure-registries of /etc/docker/daemon.json (merged), Docker reloaded.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterRegistries } from "../../components";
+import { ClusterNode, ClusterRegistries } from "@registry-setup/pulumi-registries";
+import { readableFiles } from "@registry-setup/pulumi-registries/program";
 
 const config = new pulumi.Config();
-const vm = config.require("vmHost"); // e.g. 10.141.241.175
+const vm = config.require("vmHost");
 const privateKey = config.requireSecret("sshPrivateKey");
-const mirror = config.get("dockerHubMirror") ?? `http://${vm}:5000`;
+const vmUser = config.get("vmUser") || "ubuntu";
+const buildHost = config.get("buildHost") || undefined;
+const buildUser = config.get("buildUser") || "root";
+
+const nodes: ClusterNode[] = [
+  {
+    name: "vm",
+    connection: { host: vm, user: vmUser, privateKey, hostKey: config.require("vmHostKey") },
+    sudo: vmUser !== "root",
+    // Everything in hosts.toml, which MicroK8s reads on every pull: no change ever restarts containerd.
+    profiles: [{ kind: "microk8s", credentials: "hosts" }],
+  },
+];
+if (buildHost) {
+  nodes.push({
+    name: "build",
+    connection: {
+      host: buildHost,
+      user: buildUser,
+      privateKey,
+      hostKey: config.get("buildHostKey") || undefined,
+    },
+    sudo: buildUser !== "root",
+    profiles: [{ kind: "docker" }],
+  });
+}
 
 const setup = new ClusterRegistries("dev", {
   registries: {
-    // The registry addon (microk8s enable registry) as the build host and other nodes reach it.
+    // The registry addon (microk8s enable registry) as the build host and pods reach it.
     [`${vm}:32000`]: { plainHttp: true },
-    "docker.io": { mirrors: [mirror] },
+    "docker.io": { mirrors: [{ endpoint: config.get("dockerHubMirror") || `http://${vm}:5000` }] },
   },
-  nodes: [
-    {
-      name: "vm",
-      connection: { host: vm, user: "ubuntu", privateKey, hostKey: config.get("vmHostKey") },
-      sudo: true,
-      // hosts.toml only: read on every pull, so no MicroK8s restart, ever.
-      profiles: { kind: "microk8s", credentials: "hosts" },
-    },
-    {
-      name: "workstation",
-      connection: { host: config.require("buildHost"), user: config.get("buildUser") ?? "root", privateKey },
-      sudo: (config.get("buildUser") ?? "root") !== "root",
-      profiles: { kind: "docker" },
-    },
-  ],
+  nodes,
 });
 
+/** Per node and path, what the setup manages there: a preview shows which lines of which file change. */
+export const files = readableFiles(setup.files);
+/** What each node's last apply did. */
 export const summaries = setup.summaries;
+/** What a node's format could not express. */
 export const warnings = setup.warnings;

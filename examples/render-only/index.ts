@@ -1,7 +1,7 @@
 /**
- * No nodes to SSH into: kind clusters and Talos machines take their registry configuration as cluster config.
- * The same declaration renders kind's containerdConfigPatches, a Talos machine-config patch and the
- * .dockerconfigjson payload of a pull Secret, exported as stack outputs (secret where they hold credentials).
+ * No nodes to SSH into: kind clusters and Talos machines take their registry configuration as cluster config. The
+ * same declaration renders kind's containerdConfigPatches, a Talos machine-config patch and the .dockerconfigjson
+ * payload of a pull Secret, exported as stack outputs (secret where they hold credentials).
  */
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -9,14 +9,15 @@ import {
   renderDockerConfigJson,
   renderKindConfig,
   renderTalosRegistries,
-} from "../../components";
+} from "@registry-setup/pulumi-registries/render";
 
 const config = new pulumi.Config();
-const mirror = config.get("mirror") ?? "http://kind-registry:5000";
+const mirror = config.get("mirror") || "http://kind-registry:5000";
+const local = config.get("localRegistry") || "localhost:5001";
 
 const model = normalizeRegistries({
-  "docker.io": { mirrors: [mirror] },
-  "localhost:5001": { server: false, mirrors: ["http://kind-registry:5000"] },
+  "docker.io": { mirrors: [{ endpoint: mirror }] },
+  [local]: { fallback: false, mirrors: [{ endpoint: "http://kind-registry:5000" }] },
 });
 
 // config_path mode: hosts.toml files mounted into every node (the legacy mirrors form cannot forbid a fallback).

@@ -5,9 +5,11 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import * as components from "../../components";
-import { NodePlan, ProfileArgs, RegistriesArgs, ScriptOptions } from "../../components";
+import * as nodeLayer from "../../components/node";
+import { NodePlan, RuntimeProfile, ScriptOptions } from "../../components/node";
 import { ApplySummary } from "../../components/node/summary";
+import * as renderLayer from "../../components/render";
+import { RegistriesArgs } from "../../components/render";
 import { nodeExec, RigNode, RunResult } from "./rig";
 
 /**
@@ -15,11 +17,17 @@ import { nodeExec, RigNode, RunResult } from "./rig";
  * tree placed inside this repository (e.g. `git archive main components | tar -x -C .rig-scratch/old`), to show
  * that a test fails on an older library. Only the tests use it; the components always use their own.
  */
-const lib: typeof components = process.env.PRR_SCRIPT_LIB
+const other = process.env.PRR_SCRIPT_LIB ? path.resolve(process.env.PRR_SCRIPT_LIB, "components") : undefined;
+const node: typeof nodeLayer = other
   ? // eslint-disable-next-line @typescript-eslint/no-require-imports
-    (require(path.resolve(process.env.PRR_SCRIPT_LIB, "components")) as typeof components)
-  : components;
-const { buildNodeScript, normalizeRegistries, parseSummary, planNode } = lib;
+    (require(path.join(other, "node")) as typeof nodeLayer)
+  : nodeLayer;
+const render: typeof renderLayer = other
+  ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require(path.join(other, "render")) as typeof renderLayer)
+  : renderLayer;
+const { buildNodeScript, parseSummary, planNode } = node;
+const { normalizeRegistries } = render;
 
 /** The one line of the library that the crash-point harness replaces. */
 export const INERT_CRASH_POINT = "p_crash_point() { :; }";
@@ -39,7 +47,7 @@ export interface PlanArgs {
 export function nodePlan(
   n: RigNode,
   regs: RegistriesArgs,
-  profiles: ProfileArgs[],
+  profiles: RuntimeProfile[],
   o: PlanArgs = {},
 ): NodePlan {
   const plan = planNode(normalizeRegistries(regs), {
@@ -49,14 +57,14 @@ export function nodePlan(
     probeMirrors: o.probeMirrors,
   });
   if (!o.noChecks) return plan;
-  return { ...plan, entries: plan.entries.map(({ check: _check, ...e }) => e) };
+  return { ...plan, entries: plan.entries.map(({ check: _check, ...e }) => e as nodeLayer.PlanEntry) };
 }
 
 /** The production script of a declaration. */
 export function nodeScript(
   n: RigNode,
   regs: RegistriesArgs,
-  profiles: ProfileArgs[],
+  profiles: RuntimeProfile[],
   o: PlanArgs & ScriptOptions = {},
 ): string {
   const { owner, probeMirrors, noChecks, ...options } = o;

@@ -7,8 +7,18 @@
  * exactly what a real engine would be sent (dependency URNs after the SDK expanded components into their
  * children, secret values still wrapped in their RPC secret envelope).
  */
+import { createHash } from "crypto";
+import * as zlib from "zlib";
 import * as pulumi from "@pulumi/pulumi";
 import type { ApplySummary } from "../../components/node/summary";
+
+/** The script inside a packed node script (`packNodeScript`), or the text itself when it is not packed. */
+export function unpackScript(text: string): string {
+  const m = /^P_SCRIPT=\$\(base64 -d <<'P_Z' \| gzip -dc\n([\s\S]*?)\nP_Z\n/m.exec(text);
+  if (!m) return text;
+  const node = /^P_NODE=.*\n/m.exec(text)?.[0] ?? "";
+  return `#!/bin/sh\n${node}${zlib.gunzipSync(Buffer.from(m[1].replace(/\n/g, ""), "base64")).toString("utf8")}`;
+}
 
 /** Resolve an Output in a test (the ecosystem's usual helper). */
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
@@ -33,6 +43,10 @@ export interface Registration {
   readonly deleteBeforeReplace: boolean;
   /** The `additionalSecretOutputs` resource option. */
   readonly additionalSecretOutputs: string[];
+  /** The `retainOnDelete` resource option. */
+  readonly retainOnDelete: boolean;
+  /** The `replaceOnChanges` resource option. */
+  readonly replaceOnChanges: string[];
   /** The URN the mock monitor gave it (set once the registration answered). */
   urn?: string;
   /** The outputs a component registered with `registerOutputs` (secret values stay wrapped). */
@@ -61,13 +75,15 @@ export function plainStrings(value: unknown): string[] {
 }
 
 /** The summary line a node script prints, made up from the script the command received on stdin. */
-export function summaryFromScript(script: string, mode: ApplySummary["mode"] = "apply"): ApplySummary {
+export function summaryFromScript(packed: string, mode: ApplySummary["mode"] = "apply"): ApplySummary {
+  const script = unpackScript(packed);
   const setting = (name: string) => new RegExp(`^${name}='([^']*)'$`, "m").exec(script)?.[1] ?? "";
   const changed = [...script.matchAll(/^ {2}p_stage '\d+' '[^']*' '([^']*)'/gm)].map((m) => m[1]);
   return {
     format: 1,
     node: setting("P_NODE"),
     owner: setting("P_OWNER"),
+    ...(setting("P_PART") ? { part: setting("P_PART") } : {}),
     mode,
     changed,
     removed: [],
@@ -87,6 +103,39 @@ export interface MockOptions {
    * from the script on its stdin (see {@link summaryFromScript}).
    */
   stdout?: (args: pulumi.runtime.MockResourceArgs, script: string) => string;
+  /**
+   * Outputs a provider would add to the inputs (e.g. a Kubernetes object's `metadata.uid`), merged into the state
+   * the mock returns. Defaults to {@link kubernetesOutputs}.
+   */
+  outputs?: (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown> | undefined;
+}
+
+/**
+ * What the Kubernetes provider adds to an object: `metadata.uid`, made here from the object's inputs, so that the
+ * same inputs give the same uid (no change: the same object) and changed inputs a new one (what a replacement of an
+ * immutable object yields on a real API server).
+ */
+export function kubernetesOutputs(
+  args: pulumi.runtime.MockResourceArgs,
+): Record<string, unknown> | undefined {
+  if (!args.type.startsWith("kubernetes:")) return undefined;
+  const metadata = (args.inputs.metadata ?? {}) as Record<string, unknown>;
+  const digest = createHash("sha256")
+    .update(JSON.stringify(unwrapDeep(args.inputs)))
+    .digest("hex");
+  return {
+    metadata: {
+      ...metadata,
+      uid: `${digest.slice(0, 8)}-${digest.slice(8, 12)}-${digest.slice(12, 16)}-${digest.slice(16, 20)}-${digest.slice(20, 32)}`,
+    },
+  };
+}
+
+function unwrapDeep(v: unknown): unknown {
+  if (pulumi.runtime.isRpcSecret(v)) return unwrapDeep(pulumi.runtime.unwrapRpcSecret(v));
+  if (Array.isArray(v)) return v.map(unwrapDeep);
+  if (v === null || typeof v !== "object") return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrapDeep(x)]));
 }
 
 /** What {@link installMocks} returns: the recorded registrations and a way to wait for them. */
@@ -112,6 +161,8 @@ interface RegisterResourceRequest {
   getDependenciesList(): string[];
   getDeletebeforereplace(): boolean;
   getAdditionalsecretoutputsList(): string[];
+  getRetainondelete(): boolean;
+  getReplaceonchangesList(): string[];
 }
 interface RegisterResourceResponse {
   getUrn(): string;
@@ -145,6 +196,7 @@ export function installMocks(options: MockOptions = {}): MockRecorder {
             : `applying\nPULUMI_REGISTRIES ${JSON.stringify(summaryFromScript(script))}\n`;
           state.stderr = "";
         }
+        Object.assign(state, (options.outputs ?? kubernetesOutputs)(args) ?? {});
         return { id: `${args.name}-id`, state };
       },
       call: (args) => args.inputs,
@@ -168,6 +220,8 @@ export function installMocks(options: MockOptions = {}): MockRecorder {
       dependencies: [...req.getDependenciesList()],
       deleteBeforeReplace: req.getDeletebeforereplace(),
       additionalSecretOutputs: [...req.getAdditionalsecretoutputsList()],
+      retainOnDelete: req.getRetainondelete(),
+      replaceOnChanges: [...req.getReplaceonchangesList()],
     };
     registrations.push(record);
     pending++;

@@ -74,6 +74,9 @@ export interface RigNode {
   containerdConfigUpper: string;
   containerdPidFile: string;
   containerdLog: string;
+  /** PID file of the node's dockerd, when a test started one (`scripts.nodeDockerd start`). */
+  dockerdPidFile: string;
+  dockerdLog: string;
   sshdPidFile: string;
   sshdLog: string;
 }
@@ -113,7 +116,18 @@ export interface Rig {
   nodes: RigNode[];
   /** The central containerd (in `regrig`), CRI `config_path` = `hostsDir`. */
   containerd: { socket: string; config: string; hostsDir: string; log: string };
-  scripts: { rig: string; nodeContainerd: string; skopeo: string; cri: string };
+  scripts: {
+    rig: string;
+    nodeContainerd: string;
+    /** Docker engine control inside a node (the `systemctl start|stop|reload|restart docker` stand-in). */
+    nodeDockerd: string;
+    /** podman inside a node: default system config paths, node-local storage. */
+    nodePodman: string;
+    /** The `systemctl reload crio` stand-in (CRI-O is not packaged for Debian 12). */
+    nodeCrioReload: string;
+    skopeo: string;
+    cri: string;
+  };
   logs: string;
 }
 
@@ -296,12 +310,40 @@ export function nodeUpperPath(node: RigNode | string, file: string): string {
   return path.join(m[1] === "etc" ? n.upperEtc : n.upperVar, m[2] ?? "");
 }
 
+/** Files (not directories) in a node's overlay upper dirs, with their content: everything the node has changed. */
+export function upperFiles(node: RigNode | string): Record<string, string> {
+  const n = rigNode(node);
+  const out: Record<string, string> = {};
+  const walk = (prefix: string, dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(`${prefix}/${e.name}`, p);
+      else
+        out[`${prefix}/${e.name}`] = e.isFile() ? fs.readFileSync(p, "utf8") : "<whiteout or special file>";
+    }
+  };
+  walk("/etc", n.upperEtc);
+  walk("/var", n.upperVar);
+  return out;
+}
+
 /** Runs `node-containerd ACTION` inside a node (as a node script would, but without SSH). */
 export function nodeContainerd(
   node: RigNode | string,
   action: "start" | "stop" | "restart" | "status",
 ): Promise<RunResult> {
   return nodeExec(node, [loadRig().scripts.nodeContainerd, action], { timeoutMs: 30_000 });
+}
+
+/**
+ * Runs `node-dockerd ACTION` inside a node: the `systemctl … docker` stand-in for Debian's dockerd 20.10, which
+ * only the tests that need it start (it talks to the node's own containerd).
+ */
+export function nodeDockerd(
+  node: RigNode | string,
+  action: "start" | "stop" | "reload" | "restart" | "status",
+): Promise<RunResult> {
+  return nodeExec(node, [loadRig().scripts.nodeDockerd, action], { timeoutMs: 60_000 });
 }
 
 /** Restarts a node's containerd (re-reading its /etc/containerd/config.toml); rejects with the log tail if it fails. */

@@ -1,4 +1,5 @@
-import { ConfigError, normalizeRegistries, RegistriesArgs } from "../../components";
+import { ConfigError } from "../../components";
+import { normalizeRegistries, RegistriesArgs } from "../../components/render";
 import { CANARY_PASSWORD, pem } from "../helpers/fixtures";
 
 /** Run the normaliser and return the problem lines ("path: message"), or [] if it passed. */
@@ -12,7 +13,8 @@ function problems(input: unknown): string[] {
   }
 }
 
-const mirror = (m: unknown) => ({ "docker.io": { mirrors: [m] } });
+/** A declaration with one docker.io mirror: a string is its endpoint, anything else the mirror itself. */
+const mirror = (m: unknown) => ({ "docker.io": { mirrors: [typeof m === "string" ? { endpoint: m } : m] } });
 
 describe("normalizeRegistries: defaults and short forms", () => {
   test("docker.io gets Docker Hub's real server; others https://<name>", () => {
@@ -28,8 +30,10 @@ describe("normalizeRegistries: defaults and short forms", () => {
     ]);
   });
 
-  test("a bare string mirror is short for { endpoint } with pull+resolve", () => {
-    const [reg] = normalizeRegistries({ "docker.io": { mirrors: ["http://10.0.0.5:5000/"] } }).registries;
+  test("a mirror gets pull+resolve and a normalised URL", () => {
+    const [reg] = normalizeRegistries({
+      "docker.io": { mirrors: [{ endpoint: "http://10.0.0.5:5000/" }] },
+    }).registries;
     expect(reg.mirrors[0]).toEqual({
       url: "http://10.0.0.5:5000",
       scheme: "http",
@@ -57,31 +61,31 @@ describe("normalizeRegistries: defaults and short forms", () => {
     });
   });
 
-  test("map and list forms give the same model, sorted by name", () => {
-    const map = normalizeRegistries({
+  test("registries are sorted by name whatever the key order", () => {
+    const a = normalizeRegistries({
       "quay.io": {},
-      "docker.io": { mirrors: ["http://m:5000"] },
+      "docker.io": { mirrors: [{ endpoint: "http://m:5000" }] },
       _default: {},
     });
-    const list = normalizeRegistries([
-      { name: "docker.io", mirrors: ["http://m:5000"] },
-      { name: "_default" },
-      { name: "quay.io" },
-    ]);
-    expect(list).toEqual(map);
-    expect(map.registries.map((r) => r.name)).toEqual(["_default", "docker.io", "quay.io"]);
+    const b = normalizeRegistries({
+      _default: {},
+      "docker.io": { mirrors: [{ endpoint: "http://m:5000" }] },
+      "quay.io": {},
+    });
+    expect(b).toEqual(a);
+    expect(a.registries.map((r) => r.name)).toEqual(["_default", "docker.io", "quay.io"]);
   });
 
-  test("server: false keeps no server and marks noFallback", () => {
+  test("fallback: false keeps no server and marks noFallback", () => {
     const [reg] = normalizeRegistries({
-      "gcr.io": { server: false, mirrors: ["https://m.example.com"] },
+      "gcr.io": { fallback: false, mirrors: [{ endpoint: "https://m.example.com" }] },
     }).registries;
     expect(reg.server).toBeUndefined();
     expect(reg.noFallback).toBe(true);
   });
 
   test("_default has no server and falls back to each image's registry", () => {
-    const [reg] = normalizeRegistries({ _default: { mirrors: ["http://m:5000"] } }).registries;
+    const [reg] = normalizeRegistries({ _default: { mirrors: [{ endpoint: "http://m:5000" }] } }).registries;
     expect(reg).toMatchObject({ name: "_default", noFallback: false });
     expect(reg.server).toBeUndefined();
   });
@@ -103,7 +107,7 @@ describe("normalizeRegistries: defaults and short forms", () => {
           {
             endpoint: "https://m.example.com",
             auth: { identityToken: "tok" },
-            headers: { "X-B": "2", "X-A": ["1", "3"] },
+            headers: { "X-B": "2", "X-A": "1" },
           },
         ],
       },
@@ -111,12 +115,12 @@ describe("normalizeRegistries: defaults and short forms", () => {
     expect(reg.server?.auth).toEqual({ kind: "basic", username: "u", password: CANARY_PASSWORD });
     expect(reg.mirrors[0].auth).toEqual({ kind: "token", identityToken: "tok" });
     expect(Object.keys(reg.mirrors[0].headers)).toEqual(["X-A", "X-B"]);
-    expect(reg.mirrors[0].headers["X-A"]).toEqual(["1", "3"]);
+    expect(reg.mirrors[0].headers["X-A"]).toEqual(["1"]);
   });
 
   test("IPv6 registries and mirrors", () => {
     const [reg] = normalizeRegistries({
-      "[fd00::1]:5000": { plainHttp: true, mirrors: ["http://[fd00::2]:5000"] },
+      "[fd00::1]:5000": { plainHttp: true, mirrors: [{ endpoint: "http://[fd00::2]:5000" }] },
     }).registries;
     expect(reg.server?.url).toBe("http://[fd00::1]:5000");
     expect(reg.mirrors[0]).toMatchObject({ hostname: "[fd00::2]", port: 5000, authority: "[fd00::2]:5000" });
@@ -137,7 +141,9 @@ const BAD: [string, unknown, string[]][] = [
   [
     "not an object",
     "docker.io",
-    [`registries: must be a map of registry name to settings, or a list of registries, got "docker.io"`],
+    [
+      `registries: must be a map of registry name to settings, e.g. { "docker.io": { mirrors: [{ endpoint: "http://10.0.0.5:5000" }] } }, got "docker.io"`,
+    ],
   ],
   [
     "registry settings not an object",
@@ -145,20 +151,40 @@ const BAD: [string, unknown, string[]][] = [
     [`${D}: must be an object of registry settings, got 5`],
   ],
   [
-    "list entry without name",
-    [{ mirrors: [] }],
-    [`registries[0].name: is required: the name images use, e.g. "docker.io"`],
-  ],
-  ["list entry not an object", [7], [`registries[0]: must be an object with a name, got 7`]],
-  [
-    "duplicate registries in a list",
-    [{ name: "quay.io" }, { name: "quay.io" }],
-    [`registries[1]: duplicate registry "quay.io" (also declared at registries[0]): merge the two entries`],
+    "a list instead of a map",
+    [{ name: "quay.io" }],
+    [
+      `registries: must be a map of registry name to settings, e.g. { "docker.io": { mirrors: [{ endpoint: "http://10.0.0.5:5000" }] } }, got [{"name":"quay.io"}]`,
+    ],
   ],
   [
-    "map key and name differ",
+    "name inside a map entry",
     { "quay.io": { name: "gcr.io" } },
-    [`registries["quay.io"].name: must not differ from the key "quay.io": drop it`],
+    [
+      `registries["quay.io"].name: is not a known setting (known: mirrors, server, fallback, plainHttp, capabilities, tls, auth)`,
+    ],
+  ],
+  [
+    "server: false (the old spelling of fallback: false)",
+    { "gcr.io": { server: false, mirrors: [{ endpoint: "https://m.example.com" }] } },
+    [
+      `registries["gcr.io"].server: must be a URL string; to forbid the fallback to the upstream use fallback: false`,
+    ],
+  ],
+  [
+    "fallback not a boolean",
+    { "gcr.io": { fallback: "no", mirrors: [{ endpoint: "https://m.example.com" }] } },
+    [`registries["gcr.io"].fallback: must be true or false, got "no"`],
+  ],
+  [
+    "a mirror given as a bare URL",
+    { "docker.io": { mirrors: ["http://10.0.0.5:5000"] } },
+    [`${M}: must be an object: write { endpoint: "http://10.0.0.5:5000" }`],
+  ],
+  [
+    "a header with a list of values",
+    mirror({ endpoint: "https://m.example.com", headers: { "X-A": ["1", "2"] } }),
+    [`${M}.headers["X-A"]: must be a non-empty string without control characters (value hidden)`],
   ],
   [
     "uppercase registry name",
@@ -265,18 +291,18 @@ const BAD: [string, unknown, string[]][] = [
     "unknown registry setting",
     { "quay.io": { mirror: "x" } },
     [
-      `registries["quay.io"].mirror: is not a known setting (known: name, mirrors, server, plainHttp, capabilities, tls, auth)`,
+      `registries["quay.io"].mirror: is not a known setting (known: mirrors, server, fallback, plainHttp, capabilities, tls, auth)`,
     ],
   ],
   [
     "mirrors not a list",
     { "docker.io": { mirrors: "http://m:5000" } },
-    [`${D}.mirrors: must be a list of mirror URLs or objects, got "http://m:5000"`],
+    [`${D}.mirrors: must be a list of mirrors ({ endpoint, … }), got "http://m:5000"`],
   ],
   [
-    "mirror not a string or object",
+    "mirror not an object",
     mirror(42),
-    [`${M}: must be a mirror URL or an object with an endpoint, got 42`],
+    [`${M}: must be an object with an endpoint, e.g. { endpoint: "https://mirror.example.com" }, got 42`],
   ],
   [
     "mirror object without endpoint",
@@ -308,12 +334,12 @@ const BAD: [string, unknown, string[]][] = [
   [
     "query string",
     mirror("https://m.example.com/?x=1"),
-    [`${M}.endpoint: "https://m.example.com/?x=1" must not have a query string ("?…"): registries ignore it`],
+    [`${M}.endpoint: "https://m.example.com/?***" must not have a query string ("?…"): registries ignore it`],
   ],
   [
     "fragment",
     mirror("https://m.example.com#top"),
-    [`${M}.endpoint: "https://m.example.com#top" must not have a fragment ("#…")`],
+    [`${M}.endpoint: "https://m.example.com#***" must not have a fragment ("#…")`],
   ],
   [
     "user info in URL (password hidden)",
@@ -390,7 +416,7 @@ const BAD: [string, unknown, string[]][] = [
   ],
   [
     "duplicate mirror",
-    { "docker.io": { mirrors: ["http://m:5000", "http://m:5000/"] } },
+    { "docker.io": { mirrors: [{ endpoint: "http://m:5000" }, { endpoint: "http://m:5000/" }] } },
     [`${D}.mirrors[1].endpoint: "http://m:5000" is listed twice (also mirrors[0]): drop one`],
   ],
   [
@@ -520,9 +546,7 @@ const BAD: [string, unknown, string[]][] = [
   [
     "header value with CRLF (value hidden)",
     mirror({ endpoint: "http://m:5000", headers: { "X-A": `a\r\nX-Evil: ${CANARY_PASSWORD}` } }),
-    [
-      `${M}.headers["X-A"]: must be a string or a non-empty list of strings without control characters (value hidden)`,
-    ],
+    [`${M}.headers["X-A"]: must be a non-empty string without control characters (value hidden)`],
   ],
   [
     "server with a path",
@@ -534,7 +558,7 @@ const BAD: [string, unknown, string[]][] = [
   [
     "server not a URL",
     { "quay.io": { server: 443 } },
-    [`registries["quay.io"].server: must be a URL such as "https://registry.example.com" or false, got 443`],
+    [`registries["quay.io"].server: must be a URL such as "https://registry.example.com", got 443`],
   ],
   [
     "server with file scheme",
@@ -564,15 +588,21 @@ const BAD: [string, unknown, string[]][] = [
   ],
   [
     "server false without mirrors",
-    { "gcr.io": { server: false } },
+    { "gcr.io": { fallback: false } },
     [
-      `registries["gcr.io"].server: false (no fallback) needs at least one mirror: add mirrors or drop server`,
+      `registries["gcr.io"].fallback: false (no fallback) needs at least one mirror: add mirrors or drop fallback`,
     ],
   ],
   [
     "server false with auth",
-    { "gcr.io": { server: false, mirrors: ["https://m"], auth: { username: "u", password: "p" } } },
-    [`registries["gcr.io"].auth: has no effect with server: false (there is no server): drop it`],
+    {
+      "gcr.io": {
+        fallback: false,
+        mirrors: [{ endpoint: "https://m" }],
+        auth: { username: "u", password: "p" },
+      },
+    },
+    [`registries["gcr.io"].auth: has no effect with fallback: false (the server is never used): drop it`],
   ],
   [
     "_default with a server",
@@ -606,8 +636,11 @@ describe("normalizeRegistries: every bad input gets an exact message", () => {
 
   test("every problem is collected before throwing, not just the first", () => {
     const got = problems({
-      "Docker.io": { mirrors: ["ftp://x"] },
-      "quay.io": { auth: { username: "u" }, mirrors: ["http://m:5000", "https://m:0"] },
+      "Docker.io": { mirrors: [{ endpoint: "ftp://x" }] },
+      "quay.io": {
+        auth: { username: "u" },
+        mirrors: [{ endpoint: "http://m:5000" }, { endpoint: "https://m:0" }],
+      },
     });
     expect(got).toHaveLength(4);
   });

@@ -1,6 +1,6 @@
 import { ConfigError } from "../../components/model/errors";
 import { normalizeRegistries } from "../../components/model/normalize";
-import { planNode } from "../../components/node/plan";
+import { planNode, planParts } from "../../components/node/plan";
 import { buildNodeScript, MARKER_TEMPLATES, SCRIPT_FORMAT } from "../../components/node/script";
 import { SUMMARY_PREFIX } from "../../components/node/summary";
 import { beginMarker, endMarker } from "../../components/render/managedBlock";
@@ -13,7 +13,7 @@ const plan = (credentials = true) =>
         ...(credentials ? { auth: { username: "u", password: "hunter2" } } : {}),
       },
     }),
-    { node: "n1", owner: "team-a", profiles: [{ kind: "containerd", credentials: "config" }] },
+    { node: "n1", owner: "team-a", profiles: [{ kind: "containerd", credentials: "cri" }] },
   );
 
 describe("buildNodeScript header", () => {
@@ -36,35 +36,62 @@ describe("buildNodeScript header", () => {
       ...p,
       services: p.services.map((s) => ({
         ...s,
-        health: { kind: "containerd-cri" as const, ctr: "ctr", socket: "/run/containerd/containerd.sock" },
+        health: {
+          kind: "containerd-cri" as const,
+          argv: ["ctr", "--address", "/run/containerd/containerd.sock"],
+        },
       })),
     };
     expect(buildNodeScript(withHealth)).toContain(
-      "p_service 'containerd' restart 'systemctl' 'restart' 'containerd'\n  p_health 'containerd' 'containerd-cri' 'ctr' '/run/containerd/containerd.sock'\n",
+      "p_service 'containerd' restart 'systemctl' 'restart' 'containerd'\n  p_health 'containerd' 'containerd-cri' 'ctr' '--address' '/run/containerd/containerd.sock'\n",
     );
     const bad = {
       ...p,
       services: p.services.map((s) => ({
         ...s,
-        health: { kind: "containerd-cri" as const, ctr: "ctr; rm", socket: "run/containerd.sock" },
+        health: { kind: "containerd-cri" as const, argv: ["ctr; rm", "--address", "/run/containerd.sock"] },
       })),
     };
     const e = thrown(() => buildNodeScript(bad));
     expect(e).toBeInstanceOf(ConfigError);
-    expect(e.message).toContain('services["containerd"].health.ctr');
-    expect(e.message).toContain('services["containerd"].health.socket');
+    expect(e.message).toContain('services["containerd"].health.argv[0]');
   });
 
   test("a part names its own state directory; a bad one is refused", () => {
-    expect(buildNodeScript(plan(), { part: "restart" })).toContain("\nP_PART='restart'\n");
+    const [files, services] = planParts(plan());
+    expect(buildNodeScript(services)).toContain("\nP_PART='services'\n");
+    expect(buildNodeScript(files)).toContain("\nP_PART='files'\n");
     const header = (t: string) => t.slice(0, t.indexOf("\np_services()"));
     expect(header(buildNodeScript(plan()))).not.toContain("P_PART=");
-    expect(thrown(() => buildNodeScript(plan(), { part: "Re-Start" })).message).toContain("part:");
+    const bad = { ...services, part: "Re-Start" } as unknown as typeof services;
+    expect(thrown(() => buildNodeScript(bad)).message).toContain("part:");
+  });
+
+  test("a files part of whole files carries no editing engine; a services part carries what it needs", () => {
+    const [files, services] = planParts(plan());
+    expect(files.entries.every((e) => e.kind === "file")).toBe(true);
+    const f = buildNodeScript(files);
+    for (const name of ["P_AWK_STAGE", "P_AWK_PLAN"]) expect(f).toMatch(new RegExp(`\\n${name}='`));
+    for (const name of ["P_AWK_SPLICE", "P_AWK_CONFIG_PATH", "P_AWK_JSON", "P_AWK_MERGED"])
+      expect(f).not.toMatch(new RegExp(`\\n${name}=`));
+    const s = buildNodeScript(services);
+    for (const name of [
+      "P_AWK_SPLICE",
+      "P_AWK_CONFIG_PATH",
+      "P_AWK_JSON",
+      "P_AWK_STAGE",
+      "P_AWK_PLAN",
+      "P_AWK_MERGED",
+    ])
+      expect(s).toMatch(new RegExp(`\\n${name}='`));
   });
 
   test("content with a NUL byte cannot travel (the node decodes with awk)", () => {
     const p = plan();
-    const nul = { ...p, entries: p.entries.map((e, i) => (i === 0 ? { ...e, content: "a\u0000b" } : e)) };
+    const nul = {
+      ...p,
+      entries: p.entries.map((e) => (e.kind === "config-path" ? { ...e, body: "a\u0000b" } : e)),
+    };
     expect(thrown(() => buildNodeScript(nul)).message).toContain("must not contain a NUL byte");
   });
 
@@ -87,7 +114,12 @@ describe("planNode: the config-path entry always carries its block id (issue 8 i
     const without = plan(false).entries.find((e) => e.kind === "config-path")!;
     expect(withBlock.blockId).toBe("team-a");
     expect(without.blockId).toBe("team-a");
-    expect(without.content).toBe("/etc/containerd/certs.d\n");
-    expect(withBlock.content.startsWith("/etc/containerd/certs.d\n[plugins.")).toBe(true);
+    expect(without.kind === "config-path" && without.body).toBe("");
+    expect(withBlock.kind === "config-path" && withBlock.body.startsWith("[plugins.")).toBe(true);
+    // Both travel with the block id: the node strips a block of ours when the body is empty.
+    for (const p of [plan(true), plan(false)])
+      expect(buildNodeScript(p)).toMatch(
+        /p_stage '\d+' 'config-path' '\/etc\/containerd\/config.toml' '600|644' '[^']*' '[^']*' 'team-a'/,
+      );
   });
 });

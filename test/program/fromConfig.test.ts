@@ -1,9 +1,28 @@
+/**
+ * The root program and `setupFromConfig`: the whole setup from stack config, run under Pulumi mocks with the
+ * config a stack would give it (secret keys marked secret, as the CLI passes them).
+ */
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../../components";
-import { mergeCredentials, nodesFromConfig } from "../../components/program/fromConfig";
-import { declare } from "../helpers/commandHarness";
+import type * as FromConfig from "../../components/program/fromConfig";
 import { CANARY_PASSWORD } from "../helpers/fixtures";
+import {
+  installMocks,
+  isWireSecret,
+  leaks,
+  plainStrings,
+  promiseOf,
+  secretForms,
+  unpackScript,
+  unwrap,
+} from "../helpers/pulumiMocks";
+
+const mocks = installMocks();
+let from: typeof FromConfig;
+beforeAll(async () => {
+  from = await import("../../components/program/fromConfig");
+});
 
 const problems = (fn: () => unknown): string[] => {
   try {
@@ -15,79 +34,197 @@ const problems = (fn: () => unknown): string[] => {
   }
 };
 
+/** Stack config as the CLI hands it to a program: every value a string, secret keys listed. */
+function setConfig(values: Record<string, unknown>, secret: string[]) {
+  pulumi.runtime.setAllConfig(
+    Object.fromEntries(
+      Object.entries(values).map(([k, v]) => [
+        `registry-setup:${k}`,
+        typeof v === "string" ? v : JSON.stringify(v),
+      ]),
+    ),
+    secret.map((k) => `registry-setup:${k}`),
+  );
+}
+
+/** Load the root program (a module with side effects) afresh and wait until it registered everything. */
+async function runRootProgram(): Promise<Record<string, unknown>> {
+  let exports: Record<string, unknown> = {};
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    exports = require(path.join(__dirname, "..", "..", "index.ts")) as Record<string, unknown>;
+  });
+  for (const v of Object.values(exports)) if (pulumi.Output.isInstance(v)) await promiseOf(v);
+  await mocks.settle();
+  return exports;
+}
+
+const FORMS = secretForms(CANARY_PASSWORD, "u");
+
 describe("the root program (Pulumi.yaml + index.ts) from stack config", () => {
-  test("declares one command per node; credentials from secret config end up only in the secret stdin", async () => {
-    pulumi.runtime.setAllConfig(
+  beforeAll(() => {
+    setConfig(
       {
-        "registry-setup:registries": JSON.stringify({
-          "docker.io": { mirrors: ["http://10.0.0.5:5000"] },
-          "10.0.0.5:5443": {},
-        }),
-        "registry-setup:nodes": JSON.stringify([
-          { name: "vm", host: "10.0.0.10", profiles: [{ kind: "microk8s" }] },
-          { name: "build", host: "10.0.0.11", user: "ci", sudo: true, profiles: { kind: "docker" } },
-        ]),
-        "registry-setup:credentials": JSON.stringify({
-          "10.0.0.5:5443": { username: "u", password: CANARY_PASSWORD },
-        }),
-        "registry-setup:sshPrivateKey": "key",
+        registries: { "docker.io": { mirrors: ["http://10.0.0.5:5000"] }, "10.0.0.5:5443": {} },
+        nodes: [
+          {
+            name: "vm",
+            host: "10.0.0.10",
+            hostKey: "ssh-ed25519 AAAAC3Nz",
+            profiles: [{ kind: "microk8s" }],
+          },
+          { name: "build", host: "10.0.0.11", user: "ci", sudo: true, profiles: [{ kind: "docker" }] },
+        ],
+        credentials: { "10.0.0.5:5443": { username: "u", password: CANARY_PASSWORD } },
+        sshPrivateKey: "shared-key",
+        sshPrivateKeys: { build: "build-key" },
+        drift: "fail",
+        lockWaitSeconds: "30",
+        owner: "ops",
       },
-      ["registry-setup:credentials", "registry-setup:sshPrivateKey"],
+      ["credentials", "sshPrivateKey", "sshPrivateKeys"],
     );
-    let exports: Record<string, unknown> = {};
-    const commands = await declare(() => {
-      jest.isolateModules(() => {
-        // A program is a module with side effects: each test loads a fresh copy of it.
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        exports = require(path.join(__dirname, "..", "..", "index.ts")) as Record<string, unknown>;
-      });
-      return Object.values(exports);
-    });
-    expect([...commands.keys()].sort()).toEqual(["registry-setup-build-apply", "registry-setup-vm-apply"]);
-    const vm = commands.get("registry-setup-vm-apply")!;
-    expect(vm.create).toBe("/bin/sh -s -- apply");
-    expect(commands.get("registry-setup-build-apply")!.create).toBe("sudo -n /bin/sh -s -- apply");
-    for (const c of commands.values())
-      for (const t of [c.create, c.update, c.delete]) expect(t).not.toContain(CANARY_PASSWORD);
-    // The password travels base64-encoded inside the (secret) script for the MicroK8s template block.
-    expect(vm.stdin).toContain("containerd-template.toml");
+  });
+
+  test("one delivery per part of each node; the credential only in the part that holds it", async () => {
+    const exports = await runRootProgram();
+    const deliveries = mocks.registrations.filter((r) => r.type === "command:remote:Command");
+    expect(deliveries.map((r) => r.name).sort()).toEqual([
+      "registry-setup-build-services",
+      "registry-setup-vm-files",
+      "registry-setup-vm-services",
+    ]);
+    const byName = (n: string) => deliveries.find((r) => r.name === `registry-setup-${n}`)!;
+    // MicroK8s keeps credentials in containerd-template.toml (services); its hosts files are plain.
+    expect(isWireSecret(byName("vm-files").inputs.stdin)).toBe(false);
+    expect(isWireSecret(byName("vm-services").inputs.stdin)).toBe(true);
+    expect(isWireSecret(byName("build-services").inputs.stdin)).toBe(false);
+    expect(byName("build-services").inputs.create).toBe("sudo -n /bin/sh -s -- apply");
+    // Options from config reach every script.
+    const text = unpackScript(unwrap<string>(byName("vm-files").inputs.stdin));
+    expect(text).toContain("P_DRIFT='fail'\n");
+    expect(text).toContain("P_LOCK_WAIT=30\n");
+    expect(text).toContain("P_OWNER='ops'\n");
+    // Per-node keys: the build host gets its own, the VM the shared one.
+    expect(unwrap<{ privateKey: string }>(byName("build-services").inputs.connection).privateKey).toBe(
+      "build-key",
+    );
+    expect(unwrap<{ privateKey: string }>(byName("vm-files").inputs.connection).privateKey).toBe(
+      "shared-key",
+    );
+    // The canary shows up in nothing a preview displays in clear.
+    for (const r of mocks.registrations) {
+      expect(
+        [...plainStrings(r.inputs), ...plainStrings(r.outputs ?? {})].filter((s) => leaks(s, FORMS)),
+      ).toEqual([]);
+    }
+    const files = (await promiseOf(exports.files as pulumi.Output<Record<string, Record<string, string>>>))!;
+    expect(leaks(JSON.stringify(files), FORMS)).toBe(false);
+    expect(files.vm["/var/snap/microk8s/current/args/certs.d/docker.io/hosts.toml"]).toContain(
+      '[host."http://10.0.0.5:5000"]',
+    );
+    expect(files.vm["/var/snap/microk8s/current/args/containerd-template.toml"]).toBe(
+      "(secret: holds a credential or key; mode 0600)",
+    );
+    expect(Object.keys(files.build)).toEqual(["/etc/docker/daemon.json"]);
   });
 });
 
-describe("mergeCredentials", () => {
-  test("by registry name and by mirror URL", () => {
-    const merged = mergeCredentials(
-      { "docker.io": { mirrors: ["https://m.example.com/"] }, "r.example.com": {} },
-      { "r.example.com": { username: "a", password: "b" }, "https://m.example.com": { identityToken: "t" } },
-    ) as Record<string, { auth?: unknown; mirrors?: unknown[] }>;
-    expect(merged["r.example.com"].auth).toEqual({ username: "a", password: "b" });
-    expect(merged["docker.io"].mirrors).toEqual([
-      { endpoint: "https://m.example.com/", auth: { identityToken: "t" } },
+describe("secret keys set in clear", () => {
+  test("are refused before anything is declared", () => {
+    setConfig({ registries: {}, nodes: [], sshPrivateKey: "key", credentials: {} }, ["credentials"]);
+    expect(problems(() => from.setupFromConfig("x", new pulumi.Config("registry-setup")))).toEqual([
+      "sshPrivateKey: holds secrets but is stored in clear: set it again with `pulumi config set --secret sshPrivateKey …` (--path for a single field)",
     ]);
   });
+});
 
-  test("a name that matches nothing is an error (and the value is never shown)", () => {
+describe("registriesFromConfig", () => {
+  test("a mirror may be written as its URL alone", () => {
+    expect(
+      from.registriesFromConfig({
+        "docker.io": { mirrors: ["http://a:5000", { endpoint: "https://b", overridePath: false }] },
+        "quay.io": null,
+      }),
+    ).toEqual({
+      "docker.io": {
+        mirrors: [{ endpoint: "http://a:5000" }, { endpoint: "https://b", overridePath: false }],
+      },
+      "quay.io": {},
+    });
+  });
+
+  test("not a map", () => {
+    expect(problems(() => from.registriesFromConfig(["docker.io"]))).toEqual([
+      'registries: must be a map of registry name to settings, e.g. { docker.io: { mirrors: [http://10.0.0.5:5000] } }, got ["docker.io"]',
+    ]);
+  });
+});
+
+describe("withCredentials", () => {
+  const values = pulumi.secret<Record<string, Record<string, string>>>({
+    "r.example.com": { username: "a", password: "b" },
+    "https://m.example.com": { identityToken: "t" },
+  });
+
+  test("by registry name and by mirror URL, each field a secret leaf", async () => {
+    const merged = from.withCredentials(
+      { "docker.io": { mirrors: [{ endpoint: "https://m.example.com/" }] }, "r.example.com": {} },
+      {
+        "r.example.com": { username: true, password: true },
+        "https://m.example.com": { identityToken: true },
+      },
+      values,
+    ) as Record<
+      string,
+      {
+        auth?: Record<string, pulumi.Output<string>>;
+        mirrors?: { auth: Record<string, pulumi.Output<string>> }[];
+      }
+    >;
+    const reg = merged["r.example.com"].auth!;
+    expect(await pulumi.isSecret(reg.password)).toBe(true);
+    expect(await promiseOf(reg.username)).toBe("a");
+    const mirrorAuth = merged["docker.io"].mirrors![0].auth;
+    expect(await promiseOf(mirrorAuth.identityToken)).toBe("t");
+  });
+
+  test("a name that matches nothing, and an unknown field, are errors (values never shown)", () => {
     expect(
       problems(() =>
-        mergeCredentials({ "docker.io": {} }, { "quay.io": { username: "u", password: CANARY_PASSWORD } }),
+        from.withCredentials(
+          { "docker.io": {} },
+          { "quay.io": { username: true, password: true }, "docker.io": { user: true } },
+          values,
+        ),
       ),
     ).toEqual([
       `credentials["quay.io"]: names no registry and no mirror endpoint of the declaration: use a registry name such as "docker.io" or a mirror's URL`,
+      `credentials["docker.io"].user: is not a credentials field (known: username, password, identityToken)`,
     ]);
   });
 });
 
 describe("nodesFromConfig", () => {
+  const keys = { shared: pulumi.secret("key"), perNodeNames: [] };
+
   test("every problem with its path", () => {
     expect(
       problems(() =>
-        nodesFromConfig(
+        from.nodesFromConfig(
           [
             { name: "a", host: "10.0.0.1:22", profiles: [] },
             { name: "b", host: "bad host", user: "ubuntu", port: 70000 },
-            { name: "c", host: "c.example.com", hostKey: "not a key", profiles: { kind: "kubelet" } },
+            {
+              name: "c",
+              host: "c.example.com",
+              hostKey: "not a key",
+              sudo: "yes",
+              profiles: [{ kind: "kubelet" }],
+            },
+            { name: "d", host: "d.example.com", proxy: { host: "jump", port: 0, key: "x" }, profiles: [] },
           ],
-          "key",
+          keys,
         ),
       ),
     ).toEqual([
@@ -95,14 +232,49 @@ describe("nodesFromConfig", () => {
       'nodes[1].host: host "bad host" is not a valid host name (letters, digits, "-" and "." only, e.g. "registry.example.com")',
       "nodes[1].port: 70000 must be a port number from 1 to 65535",
       'nodes[1].sudo: must be true when user is "ubuntu": the node script writes root-owned files',
-      'nodes[1].profiles: is required, e.g. [{ kind: "microk8s" }]',
+      "nodes[1].profiles: is required, e.g. [{ kind: microk8s }]",
+      'nodes[2].sudo: must be true or false, got "yes"',
       'nodes[2].hostKey: must be a public host key line such as "ssh-ed25519 AAAA…" (from ssh-keyscan)',
+      "nodes[3].proxy.key: is not a bastion setting (known: host, port, user, hostKey)",
+      "nodes[3].proxy.port: 0 must be a port number from 1 to 65535",
     ]);
   });
 
+  test("no SSH key for a node", () => {
+    expect(
+      problems(() =>
+        from.nodesFromConfig([{ name: "a", host: "10.0.0.1", profiles: [] }], { perNodeNames: [] }),
+      ),
+    ).toEqual([
+      "nodes[0]: has no SSH key: set the secret sshPrivateKey (every node) or sshPrivateKeys.a (this node)",
+    ]);
+  });
+
+  test("a bastion for every node, its own key", async () => {
+    const [n] = from.nodesFromConfig(
+      [{ name: "a", host: "10.0.0.1", profiles: [{ kind: "kubelet" }] }],
+      { ...keys, proxy: pulumi.secret("bastion-key") },
+      { host: "bastion.example.com", user: "jump", hostKey: "ssh-ed25519 AAAAB" },
+    );
+    const proxy = n.connection.proxy as {
+      host: string;
+      user: string;
+      port: number;
+      hostKey: string;
+      privateKey: pulumi.Output<string>;
+    };
+    expect([proxy.host, proxy.user, proxy.port, proxy.hostKey]).toEqual([
+      "bastion.example.com",
+      "jump",
+      22,
+      "ssh-ed25519 AAAAB",
+    ]);
+    expect(await promiseOf(proxy.privateKey)).toBe("bastion-key");
+  });
+
   test("not a list", () => {
-    expect(problems(() => nodesFromConfig({}, "key"))).toEqual([
-      'nodes: must be a list of nodes, e.g. [{ name: "vm", host: "10.0.0.10", profiles: [{ kind: "microk8s" }] }]',
+    expect(problems(() => from.nodesFromConfig({}, keys))).toEqual([
+      "nodes: must be a list of nodes, e.g. [{ name: vm, host: 10.0.0.10, profiles: [{ kind: microk8s }] }]",
     ]);
   });
 });

@@ -13,14 +13,14 @@ export interface ConfigPathCase {
   readonly existing?: string;
   /** The directory to enable. */
   readonly configPath: string;
-  /** containerd major version (only used when there is no file). */
+  /** containerd major version (the layout of a new file; on 2, the 2.2.0/2.2.1 default list is replaced). */
   readonly containerdMajor?: 1 | 2;
   /** The resulting text, or "error". */
   readonly expected: string | "error";
   /** Whether the file changed (omitted for errors). */
   readonly changed?: boolean;
   /** The detected config version (omitted for errors). */
-  readonly version?: 1 | 2 | 3;
+  readonly version?: 1 | 2 | 3 | 4;
 }
 
 const FIXTURES = path.join(__dirname, "..", "fixtures", "containerd");
@@ -238,6 +238,44 @@ export const CONFIG_PATH_CASES: ConfigPathCase[] = [
     changed: true,
     version: 3,
   },
+  {
+    name: "version 4 (containerd 2.3+): the same table as version 3",
+    existing: "version = 4\n",
+    configPath: P,
+    containerdMajor: 2,
+    expected: `version = 4\n\n${V3}\n  config_path = "${P}"\n`,
+    changed: true,
+    version: 4,
+  },
+  // containerd 2.2.0 and 2.2.1 print this list as their default config_path; containerd 2.1+ pulls through the
+  // transfer service, which takes it as one directory (containerd#12636): on containerd 2 it is replaced.
+  {
+    name: "containerd 2: the 2.2.0/2.2.1 default list is replaced by the one directory",
+    existing: `version = 3\n${V3}\n  config_path = '${P}:/etc/docker/certs.d'\n`,
+    configPath: P,
+    containerdMajor: 2,
+    expected: `version = 3\n${V3}\n  config_path = "${P}"\n`,
+    changed: true,
+    version: 3,
+  },
+  {
+    name: "containerd 2: the 2.2.0/2.2.1 default list is replaced for another directory too",
+    existing: `version = 3\n${V3}\n  config_path = '${P}:/etc/docker/certs.d'\n`,
+    configPath: "/srv/certs.d",
+    containerdMajor: 2,
+    expected: `version = 3\n${V3}\n  config_path = "/srv/certs.d"\n`,
+    changed: true,
+    version: 3,
+  },
+  {
+    name: "containerd 1: the same list is kept (1.x searches each directory)",
+    existing: `version = 2\n${V2}\n  config_path = "${P}:/etc/docker/certs.d"\n`,
+    configPath: P,
+    containerdMajor: 1,
+    expected: `version = 2\n${V2}\n  config_path = "${P}:/etc/docker/certs.d"\n`,
+    changed: false,
+    version: 2,
+  },
   // CRLF
   {
     name: "CRLF: value set, line endings kept",
@@ -317,7 +355,7 @@ export const CONFIG_PATH_CASES: ConfigPathCase[] = [
     configPath: P,
     expected: "error",
   },
-  { name: "unknown version", existing: "version = 4\n", configPath: P, expected: "error" },
+  { name: "unknown version", existing: "version = 5\n", configPath: P, expected: "error" },
   // Registry settings written as dotted keys or inline tables (issue 8 item 5: containerd reads them, then refuses
   // `mirrors` together with config_path and boots without its CRI plugin).
   {

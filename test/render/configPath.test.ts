@@ -6,7 +6,7 @@ import { CONFIG_PATH_CASES } from "./configPath.cases";
 const P = "/etc/containerd/certs.d";
 const V2 = '[plugins."io.containerd.grpc.v1.cri".registry]';
 
-function valueAt(text: string, version: 1 | 2 | 3): unknown {
+function valueAt(text: string, version: 1 | 2 | 3 | 4): unknown {
   let cur: unknown = parseToml(text);
   if (cur instanceof Error) throw cur;
   for (const k of [...REGISTRY_TABLE[version], "config_path"]) {
@@ -110,8 +110,8 @@ describe("enableConfigPath", () => {
     ],
     [
       "unknown version",
-      "version = 4\n",
-      'containerd config.toml: has version = 4, which this library does not know (1, 2 or 3): set config_path = "/etc/containerd/certs.d" in the registry table by hand, then apply again',
+      "version = 5\n",
+      'containerd config.toml: has version = 5, which this library does not know (1 to 4): set config_path = "/etc/containerd/certs.d" in the registry table by hand, then apply again',
     ],
   ])("%s: exact message, no file content", (_name, existing, message) => {
     const e = configError(() => enableConfigPath(existing, { configPath: P }));
@@ -121,8 +121,8 @@ describe("enableConfigPath", () => {
 
   test("the file name in messages can be set", () => {
     expect(() =>
-      enableConfigPath("version = 4\n", { configPath: P, file: "/etc/containerd/config.toml" }),
-    ).toThrow(/^\/etc\/containerd\/config\.toml: has version = 4/);
+      enableConfigPath("version = 5\n", { configPath: P, file: "/etc/containerd/config.toml" }),
+    ).toThrow(/^\/etc\/containerd\/config\.toml: has version = 5/);
   });
 
   test.each(["", "/a:/b", "/a\n"])("a bad configPath %j is a programming error", (configPath) => {

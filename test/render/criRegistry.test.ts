@@ -135,12 +135,12 @@ describe("renderCriRegistryBlock goldens", () => {
   test("legacy mirrors for docker.io and registry.k8s.io (MicroK8s <= 1.22)", () => {
     const r = render(
       {
-        "docker.io": { mirrors: ["http://10.0.0.5:5000"] },
+        "docker.io": { mirrors: [{ endpoint: "http://10.0.0.5:5000" }] },
         "registry.k8s.io": {
           mirrors: [{ endpoint: "https://registry.aliyuncs.com/v2/google_containers", overridePath: true }],
         },
         "10.141.241.175:32000": { plainHttp: true },
-        _default: { mirrors: ["https://catch-all.example.com"] },
+        _default: { mirrors: [{ endpoint: "https://catch-all.example.com" }] },
       },
       LEGACY,
     );
@@ -187,7 +187,7 @@ describe("renderCriRegistryBlock goldens", () => {
 
 describe("renderCriRegistryBlock rules", () => {
   test("nothing to write: no block", () => {
-    expect(render({ "docker.io": { mirrors: ["http://10.0.0.5:5000"] } })).toEqual({
+    expect(render({ "docker.io": { mirrors: [{ endpoint: "http://10.0.0.5:5000" }] } })).toEqual({
       block: undefined,
       files: [],
       warnings: [],
@@ -231,15 +231,16 @@ describe("renderCriRegistryBlock rules", () => {
 
   test("input order does not change a byte", () => {
     const args = {
-      "quay.io": { mirrors: ["https://b.example.com"], auth: { username: "q", password: "1" } },
-      "docker.io": { mirrors: ["https://a.example.com"], auth: { username: "d", password: "2" } },
-      _default: { mirrors: ["https://c.example.com"] },
+      "quay.io": { mirrors: [{ endpoint: "https://b.example.com" }], auth: { username: "q", password: "1" } },
+      "docker.io": {
+        mirrors: [{ endpoint: "https://a.example.com" }],
+        auth: { username: "d", password: "2" },
+      },
+      _default: { mirrors: [{ endpoint: "https://c.example.com" }] },
     };
     const reversed = Object.fromEntries(Object.entries(args).reverse());
-    const list = Object.entries(args).map(([name, v]) => ({ name, ...v }));
     const a = render(args, LEGACY);
     expect(render(reversed, LEGACY)).toEqual(a);
-    expect(render(list, LEGACY)).toEqual(a);
   });
 
   test.each<{
@@ -249,12 +250,12 @@ describe("renderCriRegistryBlock rules", () => {
     problems: { path: string; message: string }[];
   }>([
     {
-      name: "server: false in the legacy form",
-      args: { "gcr.io": { server: false, mirrors: ["https://m.example.com"] } },
+      name: "fallback: false in the legacy form",
+      args: { "gcr.io": { fallback: false, mirrors: [{ endpoint: "https://m.example.com" }] } },
       opts: LEGACY,
       problems: [
         {
-          path: 'registries["gcr.io"].server',
+          path: 'registries["gcr.io"].fallback',
           message:
             "false (no fallback) cannot be expressed in the CRI registry.mirrors form: containerd always tries https://gcr.io after the listed endpoints; use hosts.toml (config_path) instead",
         },
@@ -369,7 +370,7 @@ describe("renderCriRegistryBlock rules", () => {
       name: "an endpoint without credentials on a host that has some",
       args: {
         "10.0.0.5:5000": { plainHttp: true, auth: { username: "u", password: CANARY_PASSWORD } },
-        "docker.io": { mirrors: ["http://10.0.0.5:5000"] },
+        "docker.io": { mirrors: [{ endpoint: "http://10.0.0.5:5000" }] },
       },
       warnings: [
         {
@@ -385,12 +386,12 @@ describe("renderCriRegistryBlock rules", () => {
     expect(JSON.stringify(r.warnings)).not.toMatch(/secret-header|canary/);
   });
 
-  test("server: false is fine when a mirror's host is the registry name", () => {
+  test("fallback: false is fine when a mirror's host is the registry name", () => {
     const r = render(
       {
         "10.0.0.5:5000": {
-          server: false,
-          mirrors: ["http://10.0.0.5:5000/v2/ns"].map((endpoint) => ({ endpoint, overridePath: true })),
+          fallback: false,
+          mirrors: [{ endpoint: "http://10.0.0.5:5000/v2/ns", overridePath: true }],
         },
       },
       LEGACY,
@@ -405,7 +406,7 @@ describe("spliceCriBlock", () => {
   const auth = render({
     "10.141.241.175:32000": { plainHttp: true, auth: { username: "u", password: CANARY_PASSWORD } },
   });
-  const legacy = render({ "docker.io": { mirrors: ["http://10.0.0.5:5000"] } }, LEGACY);
+  const legacy = render({ "docker.io": { mirrors: [{ endpoint: "http://10.0.0.5:5000" }] } }, LEGACY);
   const tls = render({ "r.example.com": { tls: { ca: pem.ca } } }, { ...AUTH_ONLY, tls: true });
 
   test("remove gives back the stock file", () => {

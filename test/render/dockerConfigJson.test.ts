@@ -20,7 +20,7 @@ const SEVERAL: RegistriesArgs = {
   "docker.io": {
     auth: BASIC,
     mirrors: [
-      "http://10.0.0.5:5000",
+      { endpoint: "http://10.0.0.5:5000" },
       { endpoint: "https://hub-mirror.example.com", auth: { username: "m", password: "p2" } },
     ],
   },
@@ -30,7 +30,7 @@ const SEVERAL: RegistriesArgs = {
 
 describe("renderDockerConfigJson goldens", () => {
   test("no credentials at all: undefined", () => {
-    expect(render({ "docker.io": { mirrors: ["http://10.0.0.5:5000"] } })).toBeUndefined();
+    expect(render({ "docker.io": { mirrors: [{ endpoint: "http://10.0.0.5:5000" }] } })).toBeUndefined();
     expect(
       render({
         "registry.k8s.io": {
@@ -98,10 +98,10 @@ describe("renderDockerConfigJson goldens", () => {
     ]);
   });
 
-  test("server: false: only the mirror's host", () => {
+  test("fallback: false: only the mirror's host", () => {
     const out = render({
       "quay.io": {
-        server: false,
+        fallback: false,
         mirrors: [{ endpoint: "https://m.example.com", auth: { username: "u", password: "p" } }],
       },
     });
@@ -122,12 +122,10 @@ describe("renderDockerConfigJson goldens", () => {
 });
 
 describe("renderDockerConfigJson stability", () => {
-  test("map order and list form give identical bytes", () => {
+  test("map order does not change a byte", () => {
     const a = render(SEVERAL);
     const reversed = Object.fromEntries(Object.entries(SEVERAL).reverse());
-    const list = Object.entries(SEVERAL).map(([name, r]) => ({ name, ...r }));
     expect(render(reversed)).toBe(a);
-    expect(render(list)).toBe(a);
   });
 });
 

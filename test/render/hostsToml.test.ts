@@ -40,7 +40,7 @@ describe("basicAuthHeader", () => {
 
 describe("renderHostsDirectory goldens", () => {
   test("docker.io with a plain-HTTP mirror", () => {
-    const d = one({ "docker.io": { mirrors: ["http://10.0.0.5:5000"] } });
+    const d = one({ "docker.io": { mirrors: [{ endpoint: "http://10.0.0.5:5000" }] } });
     expect(d.dir).toBe(`${ETC}/docker.io`);
     expect(d.files.map((f) => f.path)).toEqual([`${ETC}/docker.io/hosts.toml`]);
     expect(d.files[0]).toMatchObject({ mode: 0o644, secret: false });
@@ -142,11 +142,11 @@ describe("renderHostsDirectory goldens", () => {
         server: "https://quay.io",
         capabilities: ["pull", "resolve"],
         mirrors: [
-          "https://z-first.example.com",
+          { endpoint: "https://z-first.example.com" },
           {
             endpoint: "http://10.0.0.9:5000",
             capabilities: ["pull"],
-            headers: { "X-Tenant": "a", Accept: ["x", "y"] },
+            headers: { "X-Tenant": "a", Accept: "x" },
           },
           { endpoint: "https://a-last.example.com", tls: { insecureSkipVerify: true } },
         ],
@@ -162,7 +162,7 @@ describe("renderHostsDirectory goldens", () => {
     expect(doc.capabilities).toEqual(["pull", "resolve"]);
     expect(doc.host["http://10.0.0.9:5000"]).toEqual({
       capabilities: ["pull"],
-      header: { Accept: ["x", "y"], "X-Tenant": "a" },
+      header: { Accept: "x", "X-Tenant": "a" },
     });
     expect(doc.host["https://a-last.example.com"].skip_verify).toBe(true);
     // hosts are tried in file order: the textual order is what containerd uses, not the parsed map's.
@@ -171,12 +171,12 @@ describe("renderHostsDirectory goldens", () => {
     expect(text.indexOf("10.0.0.9")).toBeLessThan(text.indexOf("a-last"));
   });
 
-  test("server: false makes the last mirror the server", () => {
+  test("fallback: false makes the last mirror the server", () => {
     const d = one({
       "gcr.io": {
-        server: false,
+        fallback: false,
         mirrors: [
-          "https://mirror-a.example.com",
+          { endpoint: "https://mirror-a.example.com" },
           { endpoint: "https://mirror-b.example.com/v2/gcr", overridePath: true, headers: { "X-A": "1" } },
         ],
       },
@@ -191,8 +191,8 @@ describe("renderHostsDirectory goldens", () => {
     });
   });
 
-  test("server: false with one mirror: the mirror is the server, with an empty host table (containerd 1.6 needs one)", () => {
-    const d = one({ "gcr.io": { server: false, mirrors: ["https://only.example.com"] } });
+  test("fallback: false with one mirror: the mirror is the server, with an empty host table (containerd 1.6 needs one)", () => {
+    const d = one({ "gcr.io": { fallback: false, mirrors: [{ endpoint: "https://only.example.com" }] } });
     expect(parsed(d.files[0].content)).toEqual({
       server: "https://only.example.com",
       capabilities: ["pull", "resolve"],
@@ -201,7 +201,7 @@ describe("renderHostsDirectory goldens", () => {
   });
 
   test("_default has no server", () => {
-    const d = one({ _default: { mirrors: ["https://catch-all.example.com"] } });
+    const d = one({ _default: { mirrors: [{ endpoint: "https://catch-all.example.com" }] } });
     expect(d.dir).toBe(`${ETC}/_default`);
     expectGolden("hostsToml/default.toml", d.files[0].content);
     expect(parsed(d.files[0].content)).toEqual({
@@ -222,9 +222,9 @@ describe("renderHostsDirectory goldens", () => {
 
 describe("renderHostsDirectories", () => {
   const args = {
-    "docker.io": { mirrors: [{ endpoint: "http://10.0.0.5:5000", headers: { B: "2", A: ["1", "0"] } }] },
+    "docker.io": { mirrors: [{ endpoint: "http://10.0.0.5:5000", headers: { B: "2", A: "1" } }] },
     "10.141.241.175:32000": { plainHttp: true },
-    _default: { mirrors: ["https://catch-all.example.com"] },
+    _default: { mirrors: [{ endpoint: "https://catch-all.example.com" }] },
     "registry.example.com": { auth: { username: "u", password: CANARY_PASSWORD }, tls: { ca: pem.ca } },
   } satisfies Record<string, unknown>;
 
@@ -249,11 +249,7 @@ describe("renderHostsDirectories", () => {
         .reverse()
         .map(([k, v]) => [k, JSON.parse(JSON.stringify(v), (_key, value) => reverseKeys(value))]),
     );
-    const asList = Object.entries(args).map(([name, v]) => ({ name, ...v }));
     expect(JSON.stringify(renderHostsDirectories(normalizeRegistries(reversed), { certsDir: ETC }))).toBe(
-      reference,
-    );
-    expect(JSON.stringify(renderHostsDirectories(normalizeRegistries(asList), { certsDir: ETC }))).toBe(
       reference,
     );
   });
@@ -352,14 +348,13 @@ describe("edge cases", () => {
 
   test.each<{ name: string; args: RegistriesArgs; check: (doc: Doc) => void }>([
     {
-      name: "a single header value is a string, several an array",
+      name: "header values are strings, names sorted",
       args: {
         "docker.io": {
-          mirrors: [{ endpoint: "https://m.example.com", headers: { One: "1", Two: ["a", "b"] } }],
+          mirrors: [{ endpoint: "https://m.example.com", headers: { Two: "2", One: "1" } }],
         },
       },
-      check: (doc: Doc) =>
-        expect(doc.host["https://m.example.com"].header).toEqual({ One: "1", Two: ["a", "b"] }),
+      check: (doc: Doc) => expect(doc.host["https://m.example.com"].header).toEqual({ One: "1", Two: "2" }),
     },
     {
       name: "Basic auth on a mirror joins its headers, sorted",

@@ -9,8 +9,8 @@ import { pem } from "../helpers/fixtures";
 
 /** The kind local-registry setup (kind docs) plus a Docker Hub mirror and a private registry. */
 const ARGS: RegistriesArgs = {
-  "localhost:5001": { server: false, mirrors: ["http://kind-registry:5000"] },
-  "docker.io": { mirrors: ["http://kind-registry:5000"] },
+  "localhost:5001": { fallback: false, mirrors: [{ endpoint: "http://kind-registry:5000" }] },
+  "docker.io": { mirrors: [{ endpoint: "http://kind-registry:5000" }] },
   "registry.example.com": { auth: { username: "ci", password: "fake-password" }, tls: { ca: pem.ca } },
 };
 
@@ -75,9 +75,12 @@ describe("renderKindConfig: config_path mode", () => {
   });
 
   test("a custom certsDir (trailing slash ignored)", () => {
-    const c = renderKindConfig(normalizeRegistries({ "docker.io": { mirrors: ["http://m:5000"] } }), {
-      certsDir: "/etc/registry.d/",
-    });
+    const c = renderKindConfig(
+      normalizeRegistries({ "docker.io": { mirrors: [{ endpoint: "http://m:5000" }] } }),
+      {
+        certsDir: "/etc/registry.d/",
+      },
+    );
     expect(c.containerdConfigPatches[0]).toContain('config_path = "/etc/registry.d"');
     expect(c.files.map((f) => f.path)).toEqual(["docker.io/hosts.toml"]);
     expect(c.secret).toBe(false);
@@ -92,7 +95,7 @@ describe("renderKindConfig: config_path mode", () => {
 
 describe("renderKindConfig: legacy mode", () => {
   const legacyArgs: RegistriesArgs = {
-    "docker.io": { mirrors: ["http://kind-registry:5000"] },
+    "docker.io": { mirrors: [{ endpoint: "http://kind-registry:5000" }] },
     "registry.example.com": { auth: { username: "ci", password: "fake-password" } },
   };
   const k = renderKindConfig(normalizeRegistries(legacyArgs), { mode: "legacy" });
@@ -150,10 +153,12 @@ describe("renderKindConfig: legacy mode", () => {
     ]);
   });
 
-  test("server: false cannot be expressed", () => {
+  test("fallback: false cannot be expressed", () => {
     expect(() =>
       renderKindConfig(
-        normalizeRegistries({ "gcr.io": { server: false, mirrors: ["https://m.example.com"] } }),
+        normalizeRegistries({
+          "gcr.io": { fallback: false, mirrors: [{ endpoint: "https://m.example.com" }] },
+        }),
         {
           mode: "legacy",
         },

@@ -5,7 +5,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ClusterRegistries, ClusterRegistriesArgs, parseSummary, RegistriesArgs } from "../../components";
+import { ClusterRegistries, ClusterRegistriesArgs, RegistriesInput } from "../../components";
+import { ApplySummary, mergeSummaries, parseSummary } from "../../components/node";
 import { declare, SimulatedStack } from "../helpers/commandHarness";
 import {
   criPull,
@@ -18,6 +19,7 @@ import {
   RigNode,
   run,
   sshRun,
+  upperFiles,
 } from "../helpers/rig";
 
 const rig: Rig = loadRig();
@@ -51,9 +53,12 @@ const HAND_WRITTEN: [RigNode, string, string][] = [
 function registries(
   dockerMirror: string | { endpoint: string; overridePath: true },
   withK8s = true,
-): RegistriesArgs {
+): RegistriesInput {
   return {
-    "docker.io": { server: rig.deadServer, mirrors: [dockerMirror] },
+    "docker.io": {
+      server: rig.deadServer,
+      mirrors: [typeof dockerMirror === "string" ? { endpoint: dockerMirror } : dockerMirror],
+    },
     [TLS]: { tls: { ca: rig.tls.caPem }, auth: { username: rig.auth.user, password: rig.auth.password } },
     ...(withK8s
       ? {
@@ -66,7 +71,7 @@ function registries(
   };
 }
 
-function cluster(regs: RegistriesArgs): ClusterRegistriesArgs {
+function cluster(regs: RegistriesInput): ClusterRegistriesArgs {
   const restart = [rig.scripts.nodeContainerd, "restart"];
   const connection = (n: RigNode) => ({
     host: n.ip,
@@ -81,38 +86,48 @@ function cluster(regs: RegistriesArgs): ClusterRegistriesArgs {
       {
         name: "node1",
         connection: connection(n1),
-        profiles: [{ kind: "containerd", restart }, { kind: "kubelet" }],
+        profiles: [{ kind: "containerd", restart, socket: n1.containerdSocket }, { kind: "kubelet" }],
       },
       {
         name: "node2",
         connection: connection(n2),
         // No Docker engine runs on the rig: its reload is a no-op here; the merged daemon.json is checked as a file.
         profiles: [
-          { kind: "containerd", restart, credentials: "hosts" },
+          { kind: "containerd", restart, credentials: "hosts", socket: n2.containerdSocket },
           { kind: "docker", reload: ["true"] },
         ],
       },
       {
         name: "node3",
         connection: connection(n3),
-        profiles: [{ kind: "microk8s", restart, containerdBinary: "containerd" }],
+        profiles: [
+          {
+            kind: "microk8s",
+            restart,
+            containerdBinary: "containerd",
+            ctr: "ctr",
+            socket: n3.containerdSocket,
+          },
+        ],
       },
     ],
   };
 }
 
-let order: string[][] = [];
-async function declared(regs: RegistriesArgs) {
-  let c: ClusterRegistries | undefined;
-  const commands = await declare(() => (c = new ClusterRegistries("lab", cluster(regs))));
-  // Rolling order: each batch of restarting nodes after the previous one; the other nodes with the first.
-  const rolling = c!.batches.map((b) => b.map((n) => `lab-${n}-apply`));
-  const parallel = [...commands.keys()].filter((k) => !rolling.flat().includes(k));
-  order = rolling.length ? [[...rolling[0], ...parallel], ...rolling.slice(1)] : [parallel];
-  return commands;
+async function declared(regs: RegistriesInput) {
+  return declare(() => new ClusterRegistries("lab", cluster(regs)));
 }
 
-const summaryOf = (r: unknown) => parseSummary((r as { stdout: string }).stdout);
+type Results = Map<string, unknown>;
+/** A node's summary from the runs of its parts (`lab-<node>-files`, `lab-<node>-services`). */
+function summaryOf(result: Results, node: string): ApplySummary | undefined {
+  return mergeSummaries(
+    ["files", "services"].map((part) => {
+      const r = result.get(`lab-${node}-${part}`);
+      return r && typeof r === "object" ? parseSummary((r as { stdout: string }).stdout) : undefined;
+    }),
+  );
+}
 const containerdPid = (n: RigNode) => fs.readFileSync(n.containerdPidFile, "utf8").trim();
 
 async function writeNodeFile(n: RigNode, file: string, content: string): Promise<void> {
@@ -120,22 +135,6 @@ async function writeNodeFile(n: RigNode, file: string, content: string): Promise
     stdin: content,
   });
   if (r.code !== 0) throw new Error(r.stderr);
-}
-
-/** Files (not directories) in a node's overlay upper dirs, with their content: what the node has changed. */
-function upperFiles(n: RigNode): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (prefix: string, dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(`${prefix}/${e.name}`, p);
-      else
-        out[`${prefix}/${e.name}`] = e.isFile() ? fs.readFileSync(p, "utf8") : "<whiteout or special file>";
-    }
-  };
-  walk("/etc", n.upperEtc);
-  walk("/var", n.upperVar);
-  return out;
 }
 
 /** Pull through a node's own containerd over CRI, as kubelet does (no credentials in the request). */
@@ -184,14 +183,22 @@ describe("ClusterRegistries on three real nodes", () => {
     before = Object.fromEntries(rig.nodes.map((n) => [n.name, upperFiles(n)]));
   });
 
-  test("apply: one session per node, real pulls through what was written", async () => {
+  test("apply: one session per delivery, restarts rolled, real pulls through what was written", async () => {
     const pids = rig.nodes.map(containerdPid);
     const commands = await declared(registries(`http://${PLAIN}`));
     for (const c of commands.values()) {
       for (const text of [c.create, c.update, c.delete]) expect(text).not.toContain(CANARY_PASSWORD);
     }
-    expect(order).toEqual([["lab-node1-apply"], ["lab-node2-apply"], ["lab-node3-apply"]]);
-    const { result, argv } = await sampleArgv(() => stack.up(commands, order));
+    // Files parts never wait; services parts roll one node at a time (maxUnavailable 1).
+    expect(Object.fromEntries([...commands.values()].map((c) => [c.name, c.dependsOn]))).toEqual({
+      "lab-node1-files": [],
+      "lab-node1-services": [],
+      "lab-node2-files": [],
+      "lab-node2-services": ["lab-node1-services"],
+      "lab-node3-files": [],
+      "lab-node3-services": ["lab-node2-services"],
+    });
+    const { result, argv } = await sampleArgv(() => stack.up(commands));
     for (const line of argv) expect(line).not.toContain(CANARY_PASSWORD);
     for (const [name, r] of result) {
       expect(r).not.toBe("unchanged");
@@ -200,17 +207,13 @@ describe("ClusterRegistries on three real nodes", () => {
       outputs.push(run.stdout, run.stderr);
       expect(stack.commands.get(name)!.sessions).toBe(1);
     }
-    expect(summaryOf(result.get("lab-node1-apply"))).toMatchObject({
+    expect(summaryOf(result, "node1")).toMatchObject({
       node: "node1",
       actions: ["restart:containerd"],
       drift: [],
     });
-    expect(summaryOf(result.get("lab-node2-apply"))).toMatchObject({
-      actions: ["reload:docker", "restart:containerd"],
-    });
-    expect(summaryOf(result.get("lab-node3-apply"))).toMatchObject({
-      actions: ["restart:microk8s_containerd"],
-    });
+    expect(summaryOf(result, "node2")).toMatchObject({ actions: ["reload:docker", "restart:containerd"] });
+    expect(summaryOf(result, "node3")).toMatchObject({ actions: ["restart:microk8s_containerd"] });
     rig.nodes.forEach((n, i) => expect(containerdPid(n)).not.toBe(pids[i]));
 
     // node1: config_path enabled, credentials in the CRI block; kubelet credentials file 0600.
@@ -236,13 +239,16 @@ describe("ClusterRegistries on three real nodes", () => {
 
   test("a second identical apply opens no session and restarts nothing", async () => {
     const pids = rig.nodes.map(containerdPid);
-    const result = await stack.up(await declared(registries(`http://${PLAIN}`)), order);
-    expect([...result.values()]).toEqual(["unchanged", "unchanged", "unchanged"]);
+    const result = await stack.up(await declared(registries(`http://${PLAIN}`)));
+    expect(new Set(result.values())).toEqual(new Set(["unchanged"]));
     for (const sim of stack.commands.values()) expect(sim.sessions).toBe(1);
-    // Even when the same script runs again (a forced re-run), nothing changes and nothing restarts.
-    const state = stack.commands.get("lab-node1-apply")!.state!;
-    const again = await sshRun(n1, state.update!, state.stdin);
-    expect(summaryOf(again)).toMatchObject({ changed: [], removed: [], actions: [], unchanged: 6 });
+    // Even when the same scripts run again (a forced re-run), nothing changes and nothing restarts.
+    const again = new Map<string, unknown>();
+    for (const part of ["files", "services"]) {
+      const state = stack.commands.get(`lab-node1-${part}`)!.state!;
+      again.set(`lab-node1-${part}`, await sshRun(n1, state.update!, state.stdin));
+    }
+    expect(summaryOf(again, "node1")).toMatchObject({ changed: [], removed: [], actions: [], unchanged: 6 });
     expect(rig.nodes.map(containerdPid)).toEqual(pids);
   });
 
@@ -250,18 +256,18 @@ describe("ClusterRegistries on three real nodes", () => {
     const pids = rig.nodes.map(containerdPid);
     const result = await stack.up(
       await declared(registries({ endpoint: `http://${PLAIN}/v2/alt`, overridePath: true })),
-      order,
     );
-    for (const r of result.values()) {
-      expect(summaryOf(r)!.actions.filter((a) => a.startsWith("restart:"))).toEqual([]);
-      outputs.push((r as { stdout: string }).stdout);
-    }
-    // Docker's mirror list changed (a path mirror cannot go there): a reload, never a restart.
-    expect(summaryOf(result.get("lab-node2-apply"))!.actions).toEqual(["reload:docker"]);
-    expect(summaryOf(result.get("lab-node3-apply"))!.actions).toEqual([]);
-    expect(summaryOf(result.get("lab-node1-apply"))!.changed).toEqual([
-      "/etc/containerd/certs.d/docker.io/hosts.toml",
-    ]);
+    // Only the files parts ran, plus node2's Docker part (its mirror list changed: a reload, never a restart).
+    expect(
+      [...result]
+        .filter(([, r]) => r !== "unchanged")
+        .map(([n]) => n)
+        .sort(),
+    ).toEqual(["lab-node1-files", "lab-node2-files", "lab-node2-services", "lab-node3-files"]);
+    for (const r of result.values()) if (r !== "unchanged") outputs.push((r as { stdout: string }).stdout);
+    expect(summaryOf(result, "node2")!.actions).toEqual(["reload:docker"]);
+    expect(summaryOf(result, "node3")!.actions).toEqual([]);
+    expect(summaryOf(result, "node1")!.changed).toEqual(["/etc/containerd/certs.d/docker.io/hosts.toml"]);
     expect(rig.nodes.map(containerdPid)).toEqual(pids);
     expect(await nodePull(n1, "docker.io/library/hello:v1")).toBe(rig.images.alt.configDigest);
   });
@@ -272,15 +278,14 @@ describe("ClusterRegistries on three real nodes", () => {
     await writeNodeFile(n1, hosts, `${declaredContent}# edited by hand\n`);
     const result = await stack.up(
       await declared(registries({ endpoint: `http://${PLAIN}/v2/alt`, overridePath: true }, false)),
-      order,
     );
-    const s1 = summaryOf(result.get("lab-node1-apply"))!;
+    const s1 = summaryOf(result, "node1")!;
     expect(s1.drift).toEqual([hosts]);
     expect(s1.removed).toEqual(["/etc/containerd/certs.d/registry.k8s.io/hosts.toml"]);
     expect(nodeFile(n1, hosts)).toBe(declaredContent);
     for (const n of [n1, n2]) expect(nodeStat(n, "/etc/containerd/certs.d/registry.k8s.io")).toBeUndefined();
     expect(nodeStat(n3, `${MK8S}/certs.d/registry.k8s.io`)).toBeUndefined();
-    for (const r of result.values()) outputs.push((r as { stdout: string }).stdout);
+    for (const r of result.values()) if (r !== "unchanged") outputs.push((r as { stdout: string }).stdout);
   });
 
   test("destroy gives every node back byte for byte, with the stored old stdin", async () => {

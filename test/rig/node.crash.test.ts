@@ -16,7 +16,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { ProfileArgs, RegistriesArgs, ScriptOptions } from "../../components";
+import { RuntimeProfile as ProfileArgs, ScriptOptions } from "../../components/node";
+import { RegistriesArgs } from "../../components/render";
 import { loadRig, nodeExec, Rig, RigNode } from "../helpers/rig";
 import {
   crashLabels,
@@ -74,7 +75,7 @@ function profiles(docker = true): ProfileArgs[] {
     // The check binary is left out on purpose: the harness is about the switch, not about containerd's parser.
     {
       kind: "containerd",
-      credentials: "config",
+      credentials: "cri",
       restart: ["true"],
       containerdBinary: "/nonexistent/containerd",
     },

@@ -7,13 +7,12 @@ import * as fs from "fs";
 import {
   buildNodeScript,
   nodeCommand,
-  normalizeRegistries,
   parseSummary,
   planNode,
-  ProfileArgs,
-  RegistriesArgs,
+  RuntimeProfile,
   ScriptOptions,
-} from "../../components";
+} from "../../components/node";
+import { normalizeRegistries, RegistriesArgs } from "../../components/render";
 import { SimulatedCommand } from "../helpers/commandHarness";
 import { loadRig, nodeExec, nodeFile, Rig, RigNode, sshRun } from "../helpers/rig";
 
@@ -25,7 +24,7 @@ const RESTART = [rig.scripts.nodeContainerd, "restart"];
 const regs = (mirror: string): RegistriesArgs => ({
   "docker.io": {
     server: rig.deadServer,
-    mirrors: [mirror.includes("/v2/") ? { endpoint: mirror, overridePath: true } : mirror],
+    mirrors: [mirror.includes("/v2/") ? { endpoint: mirror, overridePath: true } : { endpoint: mirror }],
   },
   [rig.registries.tls.host]: {
     tls: { ca: rig.tls.caPem },
@@ -36,7 +35,7 @@ const regs = (mirror: string): RegistriesArgs => ({
 function script(
   n: RigNode,
   r: RegistriesArgs,
-  profiles: ProfileArgs[],
+  profiles: RuntimeProfile[],
   opts: ScriptOptions & { probeMirrors?: boolean } = {},
 ) {
   const { probeMirrors, ...scriptOptions } = opts;
@@ -65,7 +64,7 @@ describe("fault drills", () => {
   });
 
   test("a failing restart puts every file back and brings the service back on them", async () => {
-    const profiles = (restart: string[]): ProfileArgs[] => [
+    const profiles = (restart: string[]): RuntimeProfile[] => [
       { kind: "containerd", restart },
       { kind: "kubelet" },
     ];
@@ -95,7 +94,7 @@ describe("fault drills", () => {
   });
 
   test("an unwritable target: the files already switched are put back", async () => {
-    const profiles: ProfileArgs[] = [
+    const profiles: RuntimeProfile[] = [
       { kind: "containerd", restart: RESTART, credentials: "hosts" },
       { kind: "kubelet" },
     ];
@@ -135,6 +134,9 @@ describe("fault drills", () => {
       stdin: script(n3, regs(`http://${PLAIN}`), [
         { kind: "containerd", restart: RESTART, credentials: "hosts", manageConfigPath: false },
       ]),
+      stdinSecret: true,
+      triggers: [],
+      dependsOn: [],
     };
     const before = await snapshot(n3);
     await nodeExec(n3, ["ip", "link", "set", "eth0", "down"]);
@@ -154,7 +156,7 @@ describe("fault drills", () => {
 
   test("the SSH connection dies mid-apply: the node finishes or rolls back, and the next run converges", async () => {
     const slow = ["sh", "-c", `sleep 2 && ${RESTART.join(" ")}`];
-    const profiles: ProfileArgs[] = [{ kind: "containerd", restart: slow }];
+    const profiles: RuntimeProfile[] = [{ kind: "containerd", restart: slow }];
     const s = script(n3, regs(`http://${PLAIN}/v2/alt`), profiles);
     // Start the apply with a plain ssh client, and kill that client while the node is restarting.
     const child = spawn(
@@ -191,7 +193,7 @@ describe("fault drills", () => {
     // start and end around a pause. Without the lock the two would interleave.
     const log = "/run/drill-lock.log";
     const restart = ["sh", "-c", `echo start >> ${log}; sleep 1; echo end >> ${log}`];
-    const profiles: ProfileArgs[] = [{ kind: "containerd", restart, manageConfigPath: false }];
+    const profiles: RuntimeProfile[] = [{ kind: "containerd", restart, manageConfigPath: false }];
     const withPassword = (password: string): RegistriesArgs => ({
       ...regs(`http://${PLAIN}`),
       [rig.registries.tls.host]: { tls: { ca: rig.tls.caPem }, auth: { username: rig.auth.user, password } },

@@ -7,7 +7,8 @@
  * are `true` unless a test is about the service.
  */
 import * as fs from "fs";
-import { ProfileArgs, RegistriesArgs, ScriptOptions } from "../../components";
+import { RuntimeProfile as ProfileArgs, ScriptOptions } from "../../components/node";
+import { RegistriesArgs } from "../../components/render";
 import { loadRig, nodeFile, nodeStat, Rig, RigNode } from "../helpers/rig";
 import {
   filesContaining,
@@ -22,7 +23,8 @@ import {
   stockConfig,
 } from "../helpers/nodeScript";
 import { nodeExec } from "../helpers/rig";
-import { normalizeRegistries, parseSummary } from "../../components";
+import { parseSummary } from "../../components/node";
+import { normalizeRegistries } from "../../components/render";
 import { renderCriRegistryBlock } from "../../components/render/criRegistry";
 
 const rig: Rig = loadRig();
@@ -45,7 +47,7 @@ function regs(o: { password?: string; mirror?: string; dockerIo?: boolean } = {}
             // mirror "": the registry's root (the only kind of mirror Docker's daemon.json can take).
             mirrors: [
               o.mirror === ""
-                ? `http://${PLAIN}`
+                ? { endpoint: `http://${PLAIN}` }
                 : { endpoint: `http://${PLAIN}/v2/${o.mirror ?? "ns"}`, overridePath: true as const },
             ],
           },
@@ -60,7 +62,7 @@ function regs(o: { password?: string; mirror?: string; dockerIo?: boolean } = {}
 const containerd = (o: Partial<ProfileArgs> = {}): ProfileArgs =>
   ({
     kind: "containerd",
-    credentials: "config",
+    credentials: "cri",
     restart: ["true"],
     containerdBinary: "/nonexistent/containerd",
     ...o,
@@ -495,7 +497,7 @@ describe("health check after a restart", () => {
     const before = await snapshot(n2);
     const restart = ["sh", "-c", `${rig.scripts.nodeContainerd} restart >/dev/null 2>&1; exit 0`];
     const declaration: RegistriesArgs = {
-      "quay.io": { mirrors: [`http://${PLAIN}`] },
+      "quay.io": { mirrors: [{ endpoint: `http://${PLAIN}` }] },
       [TLS]: { tls: { ca: rig.tls.caPem }, auth: { username: rig.auth.user, password: CANARY } },
     };
     const plan = nodePlan(n2, declaration, [
@@ -510,9 +512,9 @@ describe("health check after a restart", () => {
     }).block!;
     const broken = {
       ...plan,
-      entries: plan.entries.map((e) => (e.kind === "block" ? { ...e, content: legacy } : e)),
+      entries: plan.entries.map((e) => (e.kind === "block" ? { ...e, body: legacy } : e)),
     };
-    const health = { kind: "containerd-cri" as const, ctr: "ctr", socket: n2.containerdSocket };
+    const health = { kind: "containerd-cri" as const, argv: ["ctr", "--address", n2.containerdSocket] };
     const withHealth = { ...broken, services: broken.services.map((s) => ({ ...s, health })) };
     const r = await runScript(n2, "apply", planScript(withHealth), { timeoutMs: 90_000 });
     expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 5 });
@@ -548,6 +550,6 @@ describe("health check after a restart", () => {
     );
     expect(r.code).toBe(66);
     expect(await snapshot(n3, ["/etc/containerd"])).toBe(before);
-    expect(await nodeSh(n3, `cat ${ROOT}/t/last-check.log`)).toContain("is not in effect");
+    expect(await nodeSh(n3, `cat ${ROOT}/t/last-check.log`)).toContain("/etc/containerd/conf.d/mirrors.toml");
   });
 });

@@ -22,7 +22,7 @@ import {
   renderRegistriesConf,
   type RenderedFile,
   spliceCriBlock,
-} from "../../components";
+} from "../../components/render";
 import {
   ctrPullLog,
   rigScratch,
@@ -125,7 +125,7 @@ async function pullVia(registries: RegistriesArgs, ref: string, opts: { credenti
 describe("containerd hosts.toml (renderHostsDirectories) with ctr --hosts-dir", () => {
   test("(a) plain-HTTP mirror for docker.io", async () => {
     const r = await pullVia(
-      { "docker.io": { server: rig.deadServer, mirrors: [plain] } },
+      { "docker.io": { server: rig.deadServer, mirrors: [{ endpoint: plain }] } },
       "docker.io/library/hello:v1",
     );
     expect(r).toMatchObject({ ok: true, digest: rig.images.plain.digest });
@@ -194,7 +194,7 @@ describe("containerd hosts.toml (renderHostsDirectories) with ctr --hosts-dir", 
 
   test("(e) a dead mirror falls back to the server (the plain registry)", async () => {
     const r = await pullVia(
-      { "docker.io": { server: plain, mirrors: [DEAD_MIRROR] } },
+      { "docker.io": { server: plain, mirrors: [{ endpoint: DEAD_MIRROR }] } },
       "docker.io/library/hello:v1",
     );
     expect(r).toMatchObject({ ok: true, digest: rig.images.plain.digest });
@@ -219,16 +219,16 @@ describe("containerd hosts.toml (renderHostsDirectories) with ctr --hosts-dir", 
     expect(first).toMatchObject({ ok: true, digest: rig.images.alt.digest });
   });
 
-  test("(g) server: false pulls only through its mirror(s); a dead only-mirror fails without going anywhere else", async () => {
+  test("(g) fallback: false pulls only through its mirror(s); a dead only-mirror fails without going anywhere else", async () => {
     const name = "nofallback.example.test";
     const ref = `${name}/rig/hello:v1`;
-    const viaNs = await pullVia({ [name]: { server: false, mirrors: [nsMirror("ns")] } }, ref);
+    const viaNs = await pullVia({ [name]: { fallback: false, mirrors: [nsMirror("ns")] } }, ref);
     expect(viaNs).toMatchObject({ ok: true, digest: rig.images.ns.digest });
 
-    const viaPlain = await pullVia({ [name]: { server: false, mirrors: [plain] } }, ref);
+    const viaPlain = await pullVia({ [name]: { fallback: false, mirrors: [{ endpoint: plain }] } }, ref);
     expect(viaPlain).toMatchObject({ ok: true, digest: rig.images.plain.digest });
 
-    const dead = await pullVia({ [name]: { server: false, mirrors: [DEAD_MIRROR] } }, ref);
+    const dead = await pullVia({ [name]: { fallback: false, mirrors: [{ endpoint: DEAD_MIRROR }] } }, ref);
     expect(dead.ok).toBe(false);
     expect(dead.log).toMatch(/dial tcp 127\.0\.0\.1:2: connect: connection refused/);
     expect(dead.log).not.toMatch(/127\.0\.0\.1:1\b/);
@@ -260,7 +260,7 @@ describe("containerd hosts.toml (renderHostsDirectories) with ctr --hosts-dir", 
 
   test("(k) a mirror pointing at the pull-through cache serves the upstream's payload", async () => {
     const r = await pullVia(
-      { "docker.io": { server: rig.deadServer, mirrors: [rig.registries.proxy.url] } },
+      { "docker.io": { server: rig.deadServer, mirrors: [{ endpoint: rig.registries.proxy.url }] } },
       "docker.io/library/hello:v1",
     );
     expect(r).toMatchObject({ ok: true, digest: rig.images.plain.digest });
@@ -367,7 +367,9 @@ describe("(h) the CRI registry block spliced into a containerd config, loaded by
   }
 
   test("legacy mirrors form (no config_path), docker.io -> plain mirror", async () => {
-    const { file } = legacyConfig("config-default-1.6.toml", { "docker.io": { mirrors: [plain] } });
+    const { file } = legacyConfig("config-default-1.6.toml", {
+      "docker.io": { mirrors: [{ endpoint: plain }] },
+    });
     const report = await validateContainerdConfig(file, { image: "docker.io/library/hello:v1" });
     expect(report.cri).toBe("ok");
     expect(registryKeys(report.droppedKeys)).toEqual([]);

@@ -4,7 +4,8 @@
 # The real-consumer test rig: distribution registries, a central containerd, and three sshd "nodes" with
 # their own containerd, all inside network namespaces with no route anywhere (see test/rig/README.md).
 # Everything is written under $RIG_DIR (default <repo>/.rig). Daemons are tracked by PID files in
-# $RIG_DIR/run/ (node containerds in $RIG_DIR/nodes/<id>/run/); stop kills exactly those PIDs.
+# $RIG_DIR/run/ (node containerds, and the dockerd a test may start lazily with bin/node-dockerd, in
+# $RIG_DIR/nodes/<id>/run/); stop kills exactly those PIDs.
 set -euo pipefail
 umask 022
 
@@ -95,6 +96,15 @@ kill_pids() {
 
 do_stop() {
   local f pid pids=() ns
+  # A node's dockerd (bin/node-dockerd) first: it is a client of that node's containerd, and one whose
+  # containerd is already gone waits for it before it exits.
+  for f in "$RIG_DIR"/nodes/*/run/dockerd.pid; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f" 2>/dev/null || true)
+    if is_ours "$pid"; then pids+=("$pid"); fi
+  done
+  kill_pids "${pids[@]}"
+  pids=()
   for f in $(pid_files); do
     pid=$(cat "$f" 2>/dev/null || true)
     if is_ours "$pid"; then pids+=("$pid"); fi
@@ -505,6 +515,8 @@ const nodes = ["n1", "n2", "n3"].map((id) => {
     containerdConfigUpper: `${n}/etc.upper/containerd/config.toml`,
     containerdPidFile: `${n}/run/containerd.pid`,
     containerdLog: `${dir}/logs/containerd-${id}.log`,
+    dockerdPidFile: `${n}/run/dockerd.pid`,
+    dockerdLog: `${dir}/logs/dockerd-${id}.log`,
     sshdPidFile: `${dir}/run/sshd-${id}.pid`,
     sshdLog: `${dir}/logs/sshd-${id}.log`,
   };
@@ -558,6 +570,9 @@ const rig = {
   scripts: {
     rig: `${here}/rig.sh`,
     nodeContainerd: `${here}/bin/node-containerd`,
+    nodeDockerd: `${here}/bin/node-dockerd`,
+    nodePodman: `${here}/bin/node-podman`,
+    nodeCrioReload: `${here}/bin/node-crio-reload`,
     skopeo: `${here}/bin/rig-skopeo`,
     cri: `${here}/cri/cri.js`,
   },

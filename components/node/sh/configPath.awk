@@ -2,7 +2,9 @@
 # test/render/configPath.cases.ts wherever a line-based reading can decide (the TypeScript twin parses the
 # whole TOML; this one reads table headers and key lines, and the node's containerd checks the result).
 # Variables: value (the hosts directory), exists (0/1), final_nl (1 when the input is empty or ends with "\n"),
-# major (1 or 2: the version of a new file). Prints the new file. Exit 3: registry.mirrors entries; exit 4:
+# major (1 or 2: the version of a new file; on 2, containerd 2.2.0/2.2.1's default config_path list, which the
+# transfer service of containerd 2.1+ takes as one directory, is replaced by value). Prints the new file.
+# Exit 3: registry.mirrors entries; exit 4:
 # registry.configs TLS settings (both refused by containerd with config_path); exit 5: a layout it cannot edit;
 # exit 6: the registry table (or part of it) set with dotted keys or an inline table from a parent table.
 function hexval(h,    v, i, d) {
@@ -110,7 +112,7 @@ END {
   }
   if (version == 1) { tk[1] = "plugins"; tk[2] = "cri"; tk[3] = "registry" }
   else if (version == 2) { tk[1] = "plugins"; tk[2] = "io.containerd.grpc.v1.cri"; tk[3] = "registry" }
-  else if (version == 3) { tk[1] = "plugins"; tk[2] = "io.containerd.cri.v1.images"; tk[3] = "registry" }
+  else if (version == 3 || version == 4) { tk[1] = "plugins"; tk[2] = "io.containerd.cri.v1.images"; tk[3] = "registry" }
   else exit 5
   tn = 3
   hdr = 0
@@ -122,7 +124,7 @@ END {
       for (j = 1; j <= n; j++) ck[j] = hk[j]
       if (n == tn && starts_with_table(n, 0)) { if (!hdr) hdr = i }
       else if (starts_with_table(n, 2) && hk[tn + 1] == "mirrors") exit 3
-      else if (version != 3 && starts_with_table(n, 3) && hk[tn + 1] == "configs" && hk[tn + 3] == "tls") exit 4
+      else if (version < 3 && starts_with_table(n, 3) && hk[tn + 1] == "configs" && hk[tn + 3] == "tls") exit 4
       continue
     }
     if (text[i] ~ /^[ \t]*(#.*)?$/) continue
@@ -143,7 +145,7 @@ END {
     for (j = 1; j <= tn; j++) if (ck[j] != tk[j]) same = 0
     if (!same) continue
     if (ck[tn + 1] == "mirrors" && (L >= tn + 2 || kv !~ /^[ \t]*\{[ \t]*\}[ \t]*(#.*)?$/)) exit 3
-    if (version != 3 && ck[tn + 1] == "configs") {
+    if (version < 3 && ck[tn + 1] == "configs") {
       if (L >= tn + 3 && ck[tn + 3] == "tls") exit 4
       if (L < tn + 3 && kv ~ /(^|[{ \t,.])("tls"|'tls'|tls)[ \t]*[=.]/) exit 4
     }
@@ -169,7 +171,7 @@ END {
     if (j > length(rest)) exit 5
     after = substr(rest, j + 1)
     if (after !~ /^[ \t]*(#.*)?$/) exit 5
-    if (old == "") wanted = value
+    if (old == "" || (major == 2 && old == "/etc/containerd/certs.d:/etc/docker/certs.d")) wanted = value
     else {
       m = split(old, parts, ":")
       for (j = 1; j <= m; j++) if (parts[j] == value) { for (i = 1; i <= NR; i++) emit(i); exit 0 }

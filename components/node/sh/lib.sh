@@ -5,8 +5,9 @@
 #   P_FORMAT P_SUMMARY_PREFIX P_MARK_BEGIN P_MARK_END   constants shared with the TypeScript side
 #   p_payload      calls p_stage once per managed entry, content as a base64 here-doc
 #   p_services     calls p_service once per service action (name, action, argv...), p_health per health check
-#   p_probes       calls p_probe once per mirror to probe (may be empty)
-#   P_AWK_SPLICE P_AWK_CONFIG_PATH P_AWK_JSON P_AWK_STAGE P_AWK_PLAN   the awk programs
+#   p_probes       calls p_probe once per mirror to probe (origin, CA PEM or -, insecure; may be empty)
+#   P_AWK_STAGE P_AWK_PLAN [P_AWK_SPLICE P_AWK_JSON P_AWK_CONFIG_PATH P_AWK_MERGED]   the awk programs (the
+#                  optional ones only in scripts that can need them)
 # Usage: sh -s -- apply | check | destroy   (the script itself arrives on stdin).
 #
 # Nothing here prints file content: the payload may hold credentials. Every expansion is quoted, except lists
@@ -269,14 +270,16 @@ p_run_service() { # NAME ACTION JOURNAL -> runs the recorded argv (output to the
   p_healthy "$@"
 }
 
-p_healthy() { # KIND ARG...: the service does what matters, within about 20 s
-  case "$1" in
+p_healthy() { # KIND ARGV...: the service does what matters, within about 20 s
+  p_hk=$1
+  shift
+  case "$p_hk" in
     containerd-cri)
-      # Until containerd answers, try again; once it does, the CRI plugin's status is final ("error" or "skip"
-      # stays so until the next restart).
+      # ARGV: a ctr command that reaches the service (e.g. ctr --address SOCKET). Until containerd answers, try
+      # again; once it does, the CRI plugin's status is final ("error" or "skip" stays so until the next restart).
       p_i=0
       while :; do
-        p_cri=$("$2" --address "$3" --timeout 5s plugins ls </dev/null 2>>"$P_W/service.log" 9>&- |
+        p_cri=$("$@" --timeout 5s plugins ls </dev/null 2>>"$P_W/service.log" 9>&- |
           awk '$1 == "io.containerd.grpc.v1" && $2 == "cri" { s = $NF } END { print (NR ? (s == "" ? "missing" : s) : "") }') || p_cri=""
         [ "$p_cri" != ok ] || return 0
         [ -z "$p_cri" ] || break
@@ -284,11 +287,11 @@ p_healthy() { # KIND ARG...: the service does what matters, within about 20 s
         [ "$p_i" -lt 40 ] || break
         sleep 0.5 2>/dev/null || sleep 1
       done
-      printf 'health check: containerd at %s has no working CRI plugin (ctr plugins ls: %s)\n' "$3" "${p_cri:-no answer}" >>"$P_W/service.log"
+      printf 'health check: containerd (%s) has no working CRI plugin (ctr plugins ls: %s)\n' "$*" "${p_cri:-no answer}" >>"$P_W/service.log"
       return 1
       ;;
     *)
-      printf 'health check: unknown kind %s\n' "$1" >>"$P_W/service.log"
+      printf 'health check: unknown kind %s\n' "$p_hk" >>"$P_W/service.log"
       return 1
       ;;
   esac
@@ -538,38 +541,97 @@ p_plan() {
   [ "$p_rc" = 0 ] || p_die 70 "planning failed (awk exit $p_rc)"
 }
 
-p_check() { # KIND:BINARY FILE [HOSTS-DIR] -> validate new content with the node's own tools when they exist
+p_check() { # KIND:BINARY FILE N -> validate new content (of entry N) with the node's own tools when they exist
   p_ck=${1%%:*}
   p_bin=${1#*:}
   command -v "$p_bin" >/dev/null 2>&1 || [ -x "$p_bin" ] || return 0
   case "$p_ck" in
-    containerd-config)
-      "$p_bin" --config "$2" config dump </dev/null >"$P_W/dump" 2>"$P_W/check.log" 9>&- || return 1
-      [ -n "${3:-}" ] || return 0
-      # The config as containerd reads it must name our hosts directory: an import that defines the CRI plugin's
-      # table replaces the file's table whole, and the config_path set in the file would be ignored silently.
-      awk -v want="$3" '$1 == "config_path" && $2 == "=" {
-          v = $0; sub(/^[^=]*=[ \t]*./, "", v); sub(/.[ \t]*$/, "", v)
-          n = split(v, parts, ":"); for (i = 1; i <= n; i++) if (parts[i] == want) found = 1
-        } END { exit !found }' "$P_W/dump" && return 0
-      printf 'config_path = "%s" is not in effect in the config containerd reads (an import or another file overrides the CRI registry table)\n' "$3" >"$P_W/check.log"
-      return 1
-      ;;
+    containerd-config) "$p_bin" --config "$2" config dump </dev/null >/dev/null 2>"$P_W/check.log" 9>&- ;;
+    containerd-merged) p_check_merged "$p_bin" "$2" "$3" ;;
     docker-daemon-json)
       "$p_bin" --validate --config-file "$2" </dev/null >/dev/null 2>"$P_W/check.log" 9>&- && return 0
-      # dockerd before 23.0 has no --validate: no validator on this node, as if there were no dockerd.
-      if grep -q -e 'unknown flag: --validate' "$P_W/check.log"; then return 0; fi
+      # --validate arrived in dockerd 23.0. Older ones (Debian 12's 20.10) refuse the flag itself, which says
+      # nothing about the file: there, check that it is strict JSON (RFC 8259, as Go's decoder reads it).
+      grep -q 'unknown flag: --validate' "$P_W/check.log" || return 1
+      awk 'function ws() { while (p <= n && index(" \t\r\n", substr(s, p, 1))) p++ }
+        function str() { if (!match(substr(s, p), /^"([^"\\\001-\037]|\\["\\\/bfnrt]|\\u[0-9A-Fa-f][0-9A-Fa-f][0-9A-Fa-f][0-9A-Fa-f])*"/)) return 0; p += RLENGTH; return 1 }
+        function val(c, e, d) {
+          ws(); c = substr(s, p, 1)
+          if (c == "\"") return str()
+          if (c != "{" && c != "[") { if (!match(substr(s, p), /^(true|false|null|-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?)/)) return 0; p += RLENGTH; return 1 }
+          e = c == "{" ? "}" : "]"; p++; ws()
+          if (substr(s, p, 1) == e) { p++; return 1 }
+          do {
+            if (c == "{") { ws(); if (!str()) return 0; ws(); if (substr(s, p++, 1) != ":") return 0 }
+            if (!val()) return 0
+            ws(); d = substr(s, p++, 1)
+          } while (d == ",")
+          return d == e
+        }
+        { s = s $0 "\n" }
+        END { n = length(s); p = 1; if (!val()) exit 1; ws(); exit p <= n }' "$2" && return 0
+      echo "$p_bin has no --validate (dockerd older than 23.0), and the new file is not valid JSON" >"$P_W/check.log"
       return 1
       ;;
     *) return 0 ;;
   esac
 }
 
+p_check_merged() { # BINARY FILE N: the merged view containerd runs with (FILE and its imports) must hold what
+  # entry N sets: its config_path and every value of its CRI block (containerdMerged.awk).
+  "$1" --config "$2" config dump </dev/null >"$P_W/merged.toml" 2>"$P_W/check.log" 9>&- || return 1
+  # containerd 2.x migrates version-2 settings as it starts; `config migrate` shows that (2.0.0-2.0.5's dump
+  # does not); containerd 1.x has no such command.
+  if "$1" --config "$2" config migrate </dev/null >"$P_W/migrated.toml" 2>/dev/null 9>&- && [ -s "$P_W/migrated.toml" ]; then
+    mv "$P_W/migrated.toml" "$P_W/merged.toml"
+  fi
+  p_real=$("$1" --version </dev/null 2>/dev/null 9>&- | awk '{ for (i = 2; i <= NF; i++) if (match($i, /^v?[0-9]+\.[0-9]+(\.[0-9]+)?/)) { v = substr($i, RSTART, RLENGTH); sub(/^v/, "", v); print v; exit } }') || p_real=""
+  p_mn=$3
+  # The target as the node has it (a link's file), and what the entry sets: config-path entries were split when
+  # staged (value.N: the hosts directory, in.N: the block).
+  while IFS="$P_TAB" read -r p_k p_target _; do [ "$p_k" != "$p_mn" ] || break; done <"$P_W/resolved"
+  p_want=""
+  [ ! -f "$P_W/value.$p_mn" ] || IFS= read -r p_want <"$P_W/value.$p_mn" || true
+  p_mblock=$P_W/in.$p_mn
+  # The files containerd imports (breadth first, globs expanded, each file once), as it loads them.
+  : >"$P_W/merged.dropins"
+  printf '%s\n' "$2" >"$P_W/merged.todo"
+  p_left=64
+  while [ -s "$P_W/merged.todo" ] && [ "$p_left" -gt 0 ]; do
+    p_left=$((p_left - 1))
+    p_from=$(head -n 1 "$P_W/merged.todo")
+    tail -n +2 "$P_W/merged.todo" >"$P_W/merged.rest"
+    mv "$P_W/merged.rest" "$P_W/merged.todo"
+    awk -v phase=imports -v mainfile="$p_from" "$P_AWK_MERGED" >"$P_W/merged.imports"
+    [ "$p_from" != "$2" ] || p_from=$p_target
+    while IFS= read -r p_pat; do
+      case "$p_pat" in
+        /*) ;;
+        *)
+          echo "$p_from imports the relative path \"$p_pat\", which containerd resolves against the daemon's working directory before 1.6.29 and 1.7.16 and against the importing file's directory later: use an absolute path" >"$P_W/check.log"
+          p_say "$(cat "$P_W/check.log")"
+          return 1
+          ;;
+      esac
+      for p_f in $p_pat; do
+        if [ ! -f "$p_f" ] || [ "$p_f" = "$p_target" ]; then continue; fi
+        ! grep -Fqx -- "$p_f" "$P_W/merged.dropins" || continue
+        printf '%s\n' "$p_f" >>"$P_W/merged.dropins"
+        printf '%s\n' "$p_f" >>"$P_W/merged.todo"
+      done
+    done <"$P_W/merged.imports"
+  done
+  awk -v phase=verify -v mainfile="$2" -v blockfile="$p_mblock" -v mergedfile="$P_W/merged.toml" \
+    -v dropins="$P_W/merged.dropins" -v want="$p_want" -v real="$p_real" -v declared="${P_CONTAINERD_MAJOR:-}" \
+    -v target="$p_target" "$P_AWK_MERGED" >"$P_W/check.log" && return 0
+  # The message names files, versions, hosts and keys only (never a value of the block): show it.
+  p_say "$(cat "$P_W/check.log")"
+  return 1
+}
+
 p_validate() { # run each changed entry's check on its new content before anything is switched
-  while IFS="$P_TAB" read -r p_n p_chk p_src p_path p_kind <&3; do
-    p_value=""
-    [ "$p_kind" != config-path ] || IFS= read -r p_value <"$P_W/value.$p_n" || true
-    p_check "$p_chk" "$p_src" "$p_value" && continue
+  while IFS="$P_TAB" read -r p_n p_chk p_src p_path _ <&3; do
+    p_check "$p_chk" "$p_src" "$p_n" && continue
     # The log may quote the file (a credential): it stays on the node, root-only, in the owner's state directory.
     [ -d "$P_S" ] || mkdir -p "$P_S"
     cp "$P_W/check.log" "$P_S/last-check.log" 2>/dev/null || true
@@ -578,6 +640,9 @@ p_validate() { # run each changed entry's check on its new content before anythi
 }
 
 p_strips() { # files edited since we wrote them: take out only our part (block, or daemon.json entries)
+  if [ -s "$P_W/strips" ] && [ -z "${P_AWK_SPLICE:-}" ]; then
+    p_die 70 "this script has no engine to take a block or daemon.json entries out of a file (a files-part script); nothing was changed"
+  fi
   while IFS="$P_TAB" read -r p_k p_kind p_to p_id p_prev <&3; do
     p_ends_nl "$p_to"
     p_rc=0
@@ -775,7 +840,7 @@ p_summary() { # one machine-readable line; paths and names only, never content
 }
 
 # --- probes: a mirror that does not answer makes every pull wait, so refuse to point the node at it ---------
-p_probe() { # ORIGIN CAFILE|- INSECURE(0|1)
+p_probe() { # ORIGIN CA-PEM|- INSECURE(0|1)
   p_code=000
   if command -v curl >/dev/null 2>&1; then
     p_cacert=""
@@ -802,14 +867,8 @@ p_probe() { # ORIGIN CAFILE|- INSECURE(0|1)
   esac
 }
 
-p_probe_ca() { # the CA for a probe comes from the staged payload (it is not on the node yet)
-  while IFS="$P_TAB" read -r p_n _ p_path _; do
-    if [ "$p_path" = "$1" ]; then
-      cp "$P_W/in.$p_n" "$P_W/probe-ca"
-      return 0
-    fi
-  done <"$P_W/entries"
-  p_die 70 "the CA $1 of a probe is not in the payload"
+p_probe_ca() { # the CA for a probe travels with it (its file may not be on the node yet)
+  printf '%s\n' "$1" >"$P_W/probe-ca"
 }
 
 # --- main -----------------------------------------------------------------------------------------------------
@@ -840,6 +899,9 @@ p_main() {
   p_removed=""
   p_plan
   if [ "$P_MODE" = check ]; then
+    # What an apply would change and give back (the DaemonSet's drift checker reads these).
+    P_CHANGED=$p_changed
+    P_REMOVED=$p_removed
     p_summary
     return 0
   fi
