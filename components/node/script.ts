@@ -70,17 +70,28 @@ const AWK_FILES: Record<string, string> = {
 let library: { lib: string; awk: [string, string][] } | undefined;
 
 /**
- * Drop what only a reader needs (comment lines, blank lines, indentation): the library travels to every node on
- * every run and is stored in the stack's state. Safe for these files: no here-doc or multi-line string in them,
- * and every line continuation has a blank before its backslash.
+ * Drop what only a reader needs (comment lines, comments after code, blank lines, indentation): the library travels
+ * to every node on every run and is stored in the stack's state. Safe for these files: no here-doc or multi-line
+ * string in them but awk programs (where indentation does not matter), and every line continuation has a blank
+ * before its backslash.
  */
 function compact(text: string): string {
   return text
     .split("\n")
-    .map((l) => l.replace(/^[ \t]+/, ""))
+    .map((l) => dropTrailingComment(l.replace(/^[ \t]+/, "")))
     .filter((l) => l !== "" && !l.startsWith("#"))
     .join("\n")
     .concat("\n");
+}
+
+/**
+ * A line without the comment after its code, when nothing before the " #" can make it part of a word, a string
+ * or a regular expression (no quote, backquote, slash or backslash before it); else the line as it is.
+ */
+function dropTrailingComment(line: string): string {
+  const i = line.indexOf(" #");
+  if (i <= 0 || /['"`/\\]/.test(line.slice(0, i))) return line;
+  return line.slice(0, i).trimEnd();
 }
 
 function lib() {

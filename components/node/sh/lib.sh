@@ -257,17 +257,48 @@ p_run_service() { # NAME ACTION JOURNAL -> runs the recorded argv (output to the
   set +f
   p_sname=$2
   shift 3
+  p_hrec=""
+  if p_find H "$p_sname" "" "${P_J:-/nonexistent}" && p_health_applies "$p_found"; then p_hrec=$p_found; fi
   # fd 9 holds the lock: a daemon started by this command must not inherit it.
   "$@" </dev/null >>"$P_W/service.log" 2>&1 9>&- || return 1
-  p_find H "$p_sname" "" "${P_J:-/nonexistent}" || return 0
+  [ -n "$p_hrec" ] || return 0
   set -f
   IFS=$P_TAB
   # shellcheck disable=SC2086
-  set -- $p_found
+  set -- $p_hrec
   IFS=$p_ifs
   set +f
   shift 2
   p_healthy "$@"
+}
+
+p_health_applies() { # RECORD (H name kind argv...): whether to check after the action. Not when the check's
+  # command is not on the node, nor when the service was not listening at its address before the action (a
+  # service that was not running there is no evidence either way: its action's exit status decides).
+  set -f
+  p_ifs=$IFS
+  IFS=$P_TAB
+  # shellcheck disable=SC2086
+  set -- $1
+  IFS=$p_ifs
+  set +f
+  shift 3
+  if ! command -v "$1" >/dev/null 2>&1 && [ ! -x "$1" ]; then
+    printf 'health check of %s skipped: %s is not on this node\n' "$p_sname" "$1" >>"$P_W/service.log"
+    return 1
+  fi
+  while [ "$#" -gt 1 ]; do
+    case "$1" in
+      --address | -a)
+        if [ ! -S "$2" ]; then
+          printf 'health check of %s skipped: nothing listened at %s before the action\n' "$p_sname" "$2" >>"$P_W/service.log"
+          return 1
+        fi
+        ;;
+    esac
+    shift
+  done
+  return 0
 }
 
 p_healthy() { # KIND ARGV...: the service does what matters, within about 20 s
