@@ -68,6 +68,8 @@ const AWK_FILES: Record<string, string> = {
   P_AWK_MERGED: "containerdMerged.awk",
 };
 let library: { lib: string; awk: [string, string][] } | undefined;
+/** The compacted library per set of regions kept (see {@link libraryFor}). */
+const libraries = new Map<string, string>();
 
 /**
  * Drop what only a reader needs (comment lines, comments after code, blank lines, indentation): the library travels
@@ -96,7 +98,7 @@ function dropTrailingComment(line: string): string {
 
 function lib() {
   library ??= {
-    lib: compact(fs.readFileSync(path.join(SH_DIR, "lib.sh"), "utf8")),
+    lib: fs.readFileSync(path.join(SH_DIR, "lib.sh"), "utf8"),
     awk: Object.entries(AWK_FILES).map(([name, file]) => [
       name,
       compact(fs.readFileSync(path.join(SH_DIR, file), "utf8")),
@@ -239,13 +241,13 @@ export function scriptBody(plan: NodePlan, options: ScriptOptions = {}): string 
   });
   out.push("}\n");
 
-  const { lib: body, awk } = lib();
+  const { awk } = lib();
   // Only the engines this plan can need (a `files` part of whole files needs none of the editing ones; the
   // merged-view reader only where a containerd config is checked). Plain quoted assignments: no process is started
   // to read them (a here-doc in $(cat …) costs a fork each).
   const needed = neededAwk(plan);
   for (const [name, text] of awk) if (needed.has(name)) out.push(`${name}=${shQuote(text)}\n`);
-  out.push(body);
+  out.push(libraryFor(plan));
   return out.join("");
 }
 
@@ -277,13 +279,61 @@ function checkHealth(health: Health, at: string): Problem[] {
  */
 function neededAwk(plan: NodePlan): Set<string> {
   const needed = new Set(["P_AWK_STAGE", "P_AWK_PLAN"]);
-  if (!(plan.part === "files" && plan.entries.every((e) => e.kind === "file"))) {
+  if (editsFiles(plan)) {
     needed.add("P_AWK_SPLICE");
     needed.add("P_AWK_JSON");
   }
   if (plan.entries.some((e) => e.kind === "config-path")) needed.add("P_AWK_CONFIG_PATH");
   if (plan.entries.some((e) => e.check?.kind === "containerd-merged")) needed.add("P_AWK_MERGED");
   return needed;
+}
+
+/** Whether a script may edit files others own (everything but a `files` part of whole files only). */
+function editsFiles(plan: NodePlan): boolean {
+  return !(plan.part === "files" && plan.entries.every((e) => e.kind === "file"));
+}
+
+/**
+ * The library as this plan's script carries it: compacted, and without the regions (`# @region NAME` … `# @end
+ * NAME` in lib.sh) it can never run: `services` (a `files` part never has a service action, now or in a journal),
+ * `edit` (see {@link editsFiles}), `check` (no entry with a check), `probes` (no mirror to probe).
+ */
+function libraryFor(plan: NodePlan): string {
+  const drop = new Set<string>();
+  if (plan.part === "files" && plan.services.length === 0) drop.add("services");
+  if (!editsFiles(plan)) drop.add("edit");
+  if (!plan.entries.some((e) => e.check)) drop.add("check");
+  if (plan.probes.length === 0) drop.add("probes");
+  const key = [...drop].sort().join(",");
+  let text = libraries.get(key);
+  if (text === undefined) {
+    text = compact(withoutRegions(lib().lib, drop));
+    libraries.set(key, text);
+  }
+  return text;
+}
+
+/** The text without the lines of the named regions (markers included); unbalanced markers are a build error. */
+function withoutRegions(text: string, drop: ReadonlySet<string>): string {
+  const out: string[] = [];
+  let open: string | undefined;
+  for (const line of text.split("\n")) {
+    const begin = /^# @region ([a-z]+)\b/.exec(line);
+    const end = /^# @end ([a-z]+)$/.exec(line);
+    if (begin) {
+      if (open !== undefined) throw new Error(`internal: region ${begin[1]} opens inside ${open}`);
+      open = begin[1];
+      continue;
+    }
+    if (end) {
+      if (open !== end[1]) throw new Error(`internal: region ${end[1]} closes without being open`);
+      open = undefined;
+      continue;
+    }
+    if (open === undefined || !drop.has(open)) out.push(line);
+  }
+  if (open !== undefined) throw new Error(`internal: region ${open} is not closed`);
+  return out.join("\n");
 }
 
 /**

@@ -1,3 +1,4 @@
+import { spawnSync } from "child_process";
 import { ConfigError } from "../../components/model/errors";
 import { normalizeRegistries } from "../../components/model/normalize";
 import { planNode, planParts } from "../../components/node/plan";
@@ -74,7 +75,15 @@ describe("buildNodeScript header", () => {
     for (const name of ["P_AWK_STAGE", "P_AWK_PLAN"]) expect(f).toMatch(new RegExp(`\\n${name}='`));
     for (const name of ["P_AWK_SPLICE", "P_AWK_CONFIG_PATH", "P_AWK_JSON", "P_AWK_MERGED"])
       expect(f).not.toMatch(new RegExp(`\\n${name}=`));
+    // Nor the library's functions it can never run; the services part carries them.
+    for (const fn of ["p_run_service", "p_healthy", "p_check", "p_check_merged", "p_block", "p_config_path"])
+      expect(f).not.toContain(`\n${fn}() {`);
+    expect(f).toContain("\np_commit() {");
     const s = buildNodeScript(services);
+    for (const fn of ["p_run_service", "p_healthy", "p_check", "p_check_merged", "p_block", "p_config_path"])
+      expect(s).toContain(`\n${fn}() {`);
+    // Both parse.
+    for (const text of [f, s]) expect(spawnSync("sh", ["-n"], { input: text }).status).toBe(0);
     for (const name of [
       "P_AWK_SPLICE",
       "P_AWK_CONFIG_PATH",

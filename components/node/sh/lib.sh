@@ -233,6 +233,7 @@ p_health() { # NAME KIND ARG...  how to tell that the service is healthy after a
 }
 
 # --- services -----------------------------------------------------------------------------------------------
+# @region services: not in a files-part script (it never has a service action)
 p_find() { # KIND NAME [ACTION] JOURNAL -> the record in p_found: this script's, else the journal's, else the state's
   p_want="$1$P_TAB$2$P_TAB${3:+$3$P_TAB}"
   # This script first: after a crash it is the command declared now (a broken one may have been fixed since).
@@ -327,6 +328,8 @@ p_healthy() { # KIND ARGV...: the service does what matters, within about 20 s
       ;;
   esac
 }
+
+# @end services
 
 p_run_actions() { # JOURNAL: run its actions (action:service lines) -> 0, or 1 at the first failure
   P_J=$1
@@ -473,6 +476,7 @@ p_finals() { # the final content of each entry that edits a file others own (who
   done 3<"$P_W/entries" 4<"$P_W/resolved"
 }
 
+# @region edit: not in a files-part script of whole files only
 p_block() { # N PATH SOURCE TARGET ID: splice our block into SOURCE (an empty block: take ours out)
   p_src=$3
   p_nl=1
@@ -523,6 +527,8 @@ p_json_final() { # N PATH TARGET: merge our entries into the JSON file's arrays,
   if [ "$p_ex" = 0 ] && [ ! -s "$P_W/final.$1" ]; then rm -f "$P_W/final.$1"; fi
 }
 
+# @end edit
+
 p_facts() { # one stat and one sha256sum for every path the plan needs (instead of one process per file)
   set --
   while IFS= read -r p_l; do
@@ -572,6 +578,7 @@ p_plan() {
   [ "$p_rc" = 0 ] || p_die 70 "planning failed (awk exit $p_rc)"
 }
 
+# @region check: only in scripts with an entry that has a check
 p_check() { # KIND:BINARY FILE N -> validate new content (of entry N) with the node's own tools when they exist
   p_ck=${1%%:*}
   p_bin=${1#*:}
@@ -659,6 +666,8 @@ p_check_merged() { # BINARY FILE N: the merged view containerd runs with (FILE a
   p_say "$(cat "$P_W/check.log")"
   return 1
 }
+
+# @end check
 
 p_validate() { # run each changed entry's check on its new content before anything is switched
   while IFS="$P_TAB" read -r p_n p_chk p_src p_path _ <&3; do
@@ -870,6 +879,7 @@ p_summary() { # one machine-readable line; paths and names only, never content
     "$P_ROLLED_BACK" || true
 }
 
+# @region probes: only in scripts with mirrors to probe (built by components/node/script.ts)
 # --- probes: a mirror that does not answer makes every pull wait, so refuse to point the node at it ---------
 p_probe() { # ORIGIN CA-PEM|- INSECURE(0|1)
   p_code=000
@@ -901,6 +911,8 @@ p_probe() { # ORIGIN CA-PEM|- INSECURE(0|1)
 p_probe_ca() { # the CA for a probe travels with it (its file may not be on the node yet)
   printf '%s\n' "$1" >"$P_W/probe-ca"
 }
+
+# @end probes
 
 # --- main -----------------------------------------------------------------------------------------------------
 p_main() {
