@@ -140,11 +140,14 @@ export async function runOk(
 
 const stock = new Map<string, string>();
 /**
- * The node's own containerd config.toml as the rig wrote it (each node's names its own root, state and socket),
- * read the first time it is asked for: call it before a test changes the file.
+ * The node's own containerd config.toml as the rig wrote it (each node's names its own root, state and socket): the
+ * copy rig.sh keeps beside the node, so that what earlier test files left in the node's file does not count.
  */
 export function stockConfig(n: RigNode): string {
-  if (!stock.has(n.id)) stock.set(n.id, fs.readFileSync(n.containerdConfigUpper, "utf8"));
+  if (!stock.has(n.id)) {
+    const saved = path.join(path.dirname(n.containerdConfigUpper), "..", "..", "config.toml.stock");
+    stock.set(n.id, fs.readFileSync(fs.existsSync(saved) ? saved : n.containerdConfigUpper, "utf8"));
+  }
   return stock.get(n.id)!;
 }
 
