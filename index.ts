@@ -8,7 +8,7 @@
  *   pulumi up
  */
 import * as pulumi from "@pulumi/pulumi";
-import { setupFromConfig } from "./components/program/fromConfig";
+import { readableFiles, setupFromConfig } from "./components/program/fromConfig";
 
 const { setup, files: nodeFiles } = setupFromConfig("registry-setup", new pulumi.Config("registry-setup"));
 
@@ -23,3 +23,9 @@ export const summaries = setup.summaries;
 export const warnings = setup.warnings;
 /** The order in which nodes whose change restarts a service are applied. */
 export const batches = setup.batches;
+/** Per node class, per path, what the node classes' DaemonSets manage there (as `files`). */
+export const classFiles = readableFiles(setup.classFiles);
+/** Where the in-cluster registry, caches, zot and the MicroK8s addon are reached. */
+export const endpoints = setup.endpoints;
+/** The pull Secrets, as namespace/name. */
+export const pullSecrets = setup.pullSecrets;

@@ -15,10 +15,46 @@ export {
   NodeClassRegistries,
   NodeClassRegistriesArgs,
 } from "./resources/nodeClassRegistries";
+export {
+  RegistrySetup,
+  RegistrySetupArgs,
+  RegistryAddonArgs,
+  ServiceAccountResult,
+} from "./resources/registrySetup";
+export { KubectlArgs } from "./resources/clusterPullSecrets";
+export {
+  AnthosOutput,
+  K0sOutput,
+  KindOutput,
+  KubeadmOutput,
+  RenderedFileOutput,
+  RenderTarget,
+  TalosOutput,
+} from "./resources/renderTargets";
+export {
+  ClusterArgs,
+  HostedRegistryArgs,
+  HtpasswdAuthArgs,
+  ImageArchiveFormat,
+  LocalRegistryHostingArgs,
+  PullSecretsArgs,
+  PullThroughCacheArgs,
+  ResourceListArgs,
+  ResourcesArgs,
+  ServiceAccountMode,
+  ServiceAccountsArgs,
+  ServiceArgs,
+  ServiceType,
+  SideLoadArgs,
+  StorageArgs,
+  TlsSecretArgs,
+  UpstreamCredentialsArgs,
+  ZotCacheArgs,
+  ZotUpstreamArgs,
+} from "./model/cluster";
 export { ClusterNode, DriftMode, NodeFile, NodeWarning } from "./resources/node";
 export { MicroK8sRegistryAddon, MicroK8sRegistryAddonArgs } from "./resources/microk8sAddon";
 export { SideLoad, SideLoadComponentArgs } from "./resources/sideLoad";
-export { ImageArchiveFormat, SideLoadArgs } from "./model/cluster";
 export { Credentials, Mirror, Registry, RegistriesInput, Tls } from "./inputs/types";
 export { SshConnection, SshProxy } from "./transport/ssh";
 export {

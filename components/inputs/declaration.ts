@@ -31,12 +31,15 @@ export interface PreparedDeclaration {
  * @param registries the declaration (any leaf may be an Output).
  * @param parent the resource that problems found later are reported against.
  * @param path the root of property paths in messages, e.g. `registries`.
+ * @param mapPath turns a property path of `registries` into the one the user wrote (a parent that added entries to
+ *   the user's declaration reports problems where the user can find them). Defaults to none.
  * @returns the prepared declaration, or the problems found now (about known values only).
  */
 export function prepareDeclaration(
   registries: RegistriesInput,
   parent: pulumi.Resource,
   path = "registries",
+  mapPath: (path: string) => string = (p) => p,
 ): { prepared: PreparedDeclaration; problems: [] } | { prepared?: undefined; problems: Problem[] } {
   const known: KnownPart = pulumi.Output.isInstance(registries)
     ? { value: undefined, pending: [path], structural: true }
@@ -48,7 +51,9 @@ export function prepareDeclaration(
       model = normalizeRegistries(known.value as RegistriesArgs, { path });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      problems.push(...e.problems.filter((p) => !isPending(known, p.path)));
+      problems.push(
+        ...e.problems.filter((p) => !isPending(known, p.path)).map((p) => ({ ...p, path: mapPath(p.path) })),
+      );
     }
   }
   if (problems.length > 0) return { problems };
@@ -60,7 +65,10 @@ export function prepareDeclaration(
     try {
       return (await secret) ? withValuesHidden(normalize) : normalize();
     } catch (e) {
-      if (e instanceof ConfigError) throw new pulumi.ResourceError(e.message, parent);
+      if (e instanceof ConfigError) {
+        const mapped = new ConfigError(e.problems.map((p) => ({ ...p, path: mapPath(p.path) })));
+        throw new pulumi.ResourceError(mapped.message, parent);
+      }
       throw e;
     }
   });

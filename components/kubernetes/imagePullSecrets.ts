@@ -113,9 +113,10 @@ export function restoreImagePullSecrets(
 
 /** One RFC 6902 JSON Patch operation. */
 export interface JsonPatchOperation {
-  readonly op: "test" | "add" | "replace";
+  readonly op: "test" | "add" | "replace" | "remove";
   readonly path: string;
-  readonly value: unknown;
+  /** The value (absent for `remove`). */
+  readonly value?: unknown;
 }
 
 /**
@@ -143,4 +144,133 @@ export function imagePullSecretsJsonPatch(
 
 function copy(list: readonly LocalObjectReference[] | undefined): LocalObjectReference[] {
   return (list ?? []).map((e) => ({ ...e }));
+}
+
+/**
+ * Prefix of the annotation in which one owner records the Secret names it appended to a ServiceAccount's
+ * `imagePullSecrets`: `pull-secrets.registry-setup.io/<owner>`, value a JSON list of names (e.g.
+ * `["registry-credentials"]`). Kept on the ServiceAccount itself, written in the same atomic patch as the list,
+ * so that removal knows what is ours from any machine and after a lost state; one key per owner, so two stacks
+ * that share a ServiceAccount never take each other's entries out.
+ */
+export const ADDED_ANNOTATION_PREFIX = "pull-secrets.registry-setup.io/";
+
+/** The annotation key of `owner` (see {@link ADDED_ANNOTATION_PREFIX}). */
+export function addedAnnotationKey(owner: string): string {
+  return `${ADDED_ANNOTATION_PREFIX}${owner}`;
+}
+
+/** A ServiceAccount as `kubectl get serviceaccount -o json` prints it (the fields that matter here). */
+export interface ServiceAccountObject extends ServiceAccountState {
+  readonly metadata?: {
+    readonly resourceVersion?: string;
+    readonly annotations?: Readonly<Record<string, string>>;
+  };
+}
+
+/** What to write to a ServiceAccount, from {@link planServiceAccountApply} or {@link planServiceAccountRemove}. */
+export interface ServiceAccountPlan {
+  /**
+   * The JSON Patch to send (`kubectl patch --type json`): a `test` of the `resourceVersion` read (so a
+   * concurrent writer makes it fail instead of being overwritten), the list, and our annotation. Empty when
+   * nothing changes.
+   */
+  readonly ops: JsonPatchOperation[];
+  /** `imagePullSecrets` after the patch. */
+  readonly list: LocalObjectReference[];
+  /** What the annotation records after the patch: the names this owner appended and still owns. */
+  readonly recorded: string[];
+  /** Whether anything changes (`ops` is not empty). */
+  readonly changed: boolean;
+}
+
+/**
+ * What to write so that `ours` are in the ServiceAccount's `imagePullSecrets`, keeping every other entry: the
+ * names this owner recorded earlier but no longer wants (a renamed Secret) are taken out first (as
+ * {@link restoreImagePullSecrets} does), then each of `ours` that is absent is appended (as
+ * {@link applyImagePullSecrets} does) and recorded. A name that was there before us is neither recorded nor
+ * ever removed by us.
+ *
+ * @throws {Error} when the annotation holds something other than a JSON list of names (someone edited it: we
+ *   would not know what is ours).
+ */
+export function planServiceAccountApply(
+  sa: ServiceAccountObject,
+  ours: readonly string[],
+  owner: string,
+): ServiceAccountPlan {
+  const key = addedAnnotationKey(owner);
+  const before = recordOf(sa, key);
+  const stale = before.filter((n) => !ours.includes(n));
+  const restored = restoreImagePullSecrets(sa, stale, ServiceAccountMode.Patch).list ?? [];
+  const applied = applyImagePullSecrets({ imagePullSecrets: restored }, ours, ServiceAccountMode.Patch);
+  const list = applied.list ?? [];
+  const still = new Set(restored.map((e) => e.name));
+  const recorded = unique([...before.filter((n) => ours.includes(n) && still.has(n)), ...applied.added]);
+  return plan(sa, key, before, list, recorded);
+}
+
+/**
+ * What to write when this owner's part is removed: the names its annotation records are taken out (the first
+ * entry of each, as {@link restoreImagePullSecrets} does), every other entry stays, including those others
+ * added after us, and the annotation goes. Nothing is written when the annotation records nothing.
+ *
+ * @throws {Error} when the annotation holds something other than a JSON list of names.
+ */
+export function planServiceAccountRemove(sa: ServiceAccountObject, owner: string): ServiceAccountPlan {
+  const key = addedAnnotationKey(owner);
+  const before = recordOf(sa, key);
+  const list = restoreImagePullSecrets(sa, before, ServiceAccountMode.Patch).list ?? [];
+  return plan(sa, key, before, list, []);
+}
+
+function plan(
+  sa: ServiceAccountObject,
+  key: string,
+  before: string[],
+  list: LocalObjectReference[],
+  recorded: string[],
+): ServiceAccountPlan {
+  const current = copy(sa.imagePullSecrets);
+  const listChanged = JSON.stringify(list) !== JSON.stringify(current);
+  const annotations = sa.metadata?.annotations;
+  const had = annotations !== undefined && Object.prototype.hasOwnProperty.call(annotations, key);
+  const recordChanged = had
+    ? JSON.stringify(before) !== JSON.stringify(recorded) || recorded.length === 0
+    : recorded.length > 0;
+  if (!listChanged && !recordChanged) return { ops: [], list: current, recorded, changed: false };
+
+  const rv = sa.metadata?.resourceVersion;
+  const ops: JsonPatchOperation[] = [];
+  if (listChanged) ops.push(...imagePullSecretsJsonPatch(sa, list, rv));
+  else if (rv !== undefined) ops.push({ op: "test", path: "/metadata/resourceVersion", value: rv });
+  if (recordChanged) {
+    const pointer = `/metadata/annotations/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+    if (recorded.length === 0) ops.push({ op: "remove", path: pointer });
+    else if (annotations === undefined)
+      ops.push({ op: "add", path: "/metadata/annotations", value: { [key]: JSON.stringify(recorded) } });
+    else ops.push({ op: "add", path: pointer, value: JSON.stringify(recorded) });
+  }
+  return { ops, list, recorded, changed: true };
+}
+
+function recordOf(sa: ServiceAccountObject, key: string): string[] {
+  const raw = sa.metadata?.annotations?.[key];
+  if (raw === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || !parsed.every((n) => typeof n === "string")) {
+    throw new Error(
+      `annotation ${key} must be a JSON list of Secret names (it records what this owner added), got ${JSON.stringify(raw).slice(0, 120)}: restore it or remove it by hand`,
+    );
+  }
+  return unique(parsed as string[]);
+}
+
+function unique(names: string[]): string[] {
+  return [...new Set(names)];
 }

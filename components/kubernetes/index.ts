@@ -10,7 +10,7 @@ export * from "./objects";
 export { clusterManifests, ClusterManifests } from "./clusterManifests";
 export * from "./imagePullSecrets";
 export { localRegistryHostingObject } from "./localRegistryHosting";
-export { nodeRegistryEntries } from "./nodeEndpoints";
+export { clusterEndpoints, nodeRegistryEntries } from "./nodeEndpoints";
 export { pullSecretObjects, pullSecretPayload, DOCKER_CONFIG_JSON_TYPE } from "./pullSecrets";
 export {
   distributionObjects,

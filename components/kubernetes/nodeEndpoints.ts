@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ClusterModel, ServiceType } from "../model/cluster";
+import { ClusterModel, RegistryServer, ServiceType } from "../model/cluster";
 import { MirrorArgs, RegistryArgs } from "../model/types";
 import { zotNamespace } from "../render/zotConfig";
 
@@ -47,5 +47,24 @@ export function nodeRegistryEntries(
       });
     }
   }
+  return out;
+}
+
+/**
+ * Where each in-cluster server is reached, keyed as `clusterManifests` keys its objects (`registry`,
+ * `cache/<upstream>`, `zot`): `<nodeAddress>:<nodePort>` for a NodePort Service (every node answers; without a
+ * node address, `localhost:<nodePort>`, which is what a node itself uses, as MicroK8s publishes its addon), and
+ * `<name>.<namespace>.svc:<port>` for a ClusterIP Service (from Pods only: nodes resolve names with their own
+ * resolver, not the cluster's DNS).
+ */
+export function clusterEndpoints(cluster: ClusterModel, nodeAddress?: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const endpoint = (s: RegistryServer) =>
+    s.service.type === ServiceType.NodePort
+      ? `${nodeAddress ?? "localhost"}:${s.service.nodePort}`
+      : `${s.name}.${s.namespace}.svc:${s.service.port}`;
+  if (cluster.registry) out.registry = endpoint(cluster.registry);
+  for (const c of cluster.caches) out[`cache/${c.proxy?.upstream ?? c.name}`] = endpoint(c);
+  if (cluster.zot) out.zot = endpoint(cluster.zot);
   return out;
 }

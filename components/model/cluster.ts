@@ -218,7 +218,7 @@ export interface LocalRegistryHostingArgs {
    * registry (as MicroK8s publishes it); required for a ClusterIP one.
    */
   host?: string;
-  /** Where the container runtime pulls from. Defaults to {@link LocalRegistryHostingArgs.host}. */
+  /** Where the container runtime pulls from. Defaults to `host`. */
   hostFromContainerRuntime?: string;
   /** Where Pods reach it. Defaults to `<name>.<namespace>.svc:<port>`. */
   hostFromClusterNetwork?: string;
@@ -270,7 +270,7 @@ export interface ClusterArgs {
   caches?: Record<string, PullThroughCacheArgs>;
   /** One zot cache for several upstreams. */
   zot?: ZotCacheArgs;
-  /** Publish the hosted registry for dev tools (KEP-1755). Needs {@link ClusterArgs.registry}. */
+  /** Publish the hosted registry for dev tools (KEP-1755). Needs `registry`. */
   localRegistryHosting?: LocalRegistryHostingArgs;
   /** Pull Secrets and the ServiceAccounts that use them. */
   pullSecrets?: PullSecretsArgs;

@@ -54,6 +54,12 @@ export interface NormalizeClusterOptions {
    * check that the registries they name exist and have credentials. Defaults to an empty declaration.
    */
   registries?: RegistryModel;
+  /**
+   * The registry declaration is not known yet (a program is being built and it is an Output): checks against it
+   * (the pull Secrets' registries exist and have credentials) wait for the real one; the pull Secrets' registries
+   * are left empty when not listed. Defaults to `false`.
+   */
+  registriesUnknown?: boolean;
 }
 
 const CLUSTER_KEYS = ["registry", "caches", "zot", "localRegistryHosting", "pullSecrets", "sideLoads"];
@@ -110,7 +116,13 @@ export function normalizeCluster(input: ClusterArgs, options: NormalizeClusterOp
   const pullSecrets =
     args.pullSecrets === undefined
       ? undefined
-      : pullSecretsOf(p, `${root}.pullSecrets`, args.pullSecrets, registries);
+      : pullSecretsOf(
+          p,
+          `${root}.pullSecrets`,
+          args.pullSecrets,
+          registries,
+          options.registriesUnknown ?? false,
+        );
 
   const sideLoads: SideLoad[] = [];
   if (args.sideLoads !== undefined) {

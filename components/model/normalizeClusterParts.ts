@@ -87,6 +87,7 @@ export function pullSecretsOf(
   path: string,
   input: unknown,
   model: RegistryModel,
+  modelUnknown = false,
 ): PullSecrets | undefined {
   const args = objectOf(p, path, input, [
     "name",
@@ -116,7 +117,7 @@ export function pullSecretsOf(
   const registries: string[] = [];
   if (args.registries === undefined) {
     registries.push(...withCredentials);
-    if (registries.length === 0) {
+    if (registries.length === 0 && !modelUnknown) {
       p.add(
         `${path}.registries`,
         `no registry in the declaration has credentials, so the Secret would be empty: give a registry auth, or drop pullSecrets`,
@@ -131,6 +132,10 @@ export function pullSecretsOf(
     args.registries.forEach((r, i) => {
       const rp = `${path}.registries[${i}]`;
       if (typeof r !== "string") return p.add(rp, `must be a registry name, got ${show(r)}`);
+      if (modelUnknown) {
+        if (registries.includes(r)) return p.add(rp, `${show(r)} is listed twice: drop one`);
+        return void registries.push(r);
+      }
       if (!model.registries.some((x) => x.name === r)) {
         return p.add(rp, `${show(r)} is not declared in registries: declare it (with auth) or drop it here`);
       }

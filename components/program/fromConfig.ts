@@ -13,7 +13,8 @@ import { ConfigError, keyPath, Problems, show } from "../model/errors";
 import { isObject } from "../model/fields";
 import { parseAuthority } from "../model/grammar";
 import { RuntimeProfile } from "../node/profiles";
-import { ClusterRegistries } from "../resources/clusterRegistries";
+import { RegistrySetup } from "../resources/registrySetup";
+import { RegistrySetupArgs } from "../resources/registrySetupArgs";
 import { ClusterNode, DriftMode, NodeFile } from "../resources/node";
 import { SshConnection, SshProxy } from "../transport/ssh";
 import { REDACTED } from "./render";
@@ -159,10 +160,11 @@ export function withCredentials(
  */
 export function nodesFromConfig(nodes: unknown, keys: SshKeys, defaultProxy?: ProxyConfig): ClusterNode[] {
   const problems = new Problems();
-  if (!Array.isArray(nodes) || nodes.length === 0) {
+  // An empty list is a stack whose nodes are all reached another way (nodeClasses) or that has only a cluster side.
+  if (!Array.isArray(nodes)) {
     problems.add(
       "nodes",
-      `must be a list of nodes, e.g. [{ name: vm, host: 10.0.0.10, profiles: [{ kind: microk8s }] }]`,
+      `must be a list of nodes (or [] when nodeClasses reach them), e.g. [{ name: vm, host: 10.0.0.10, profiles: [{ kind: microk8s }] }]`,
     );
     problems.throwIfAny();
   }
@@ -324,7 +326,7 @@ function requireSecretKeys(config: pulumi.Config, keys: string[]): void {
 /** What the root program (and the templates) export: readable by a reviewer in `pulumi preview`. */
 export interface SetupOutputs {
   /** The component. */
-  readonly setup: ClusterRegistries;
+  readonly setup: RegistrySetup;
   /**
    * Per node, per path, what we manage there, in clear, or `(secret: …)` for content that holds a credential:
    * a preview shows exactly which lines of which file on which node change.
@@ -354,7 +356,8 @@ export function readableFiles(
 /**
  * Build the whole setup from a stack's config (namespace `registry-setup` in the root program): `registries`,
  * `nodes`, the secrets `credentials`, `sshPrivateKey`, `sshPrivateKeys`, `proxyPrivateKey`, and `proxy`, `owner`,
- * `maxUnavailable`, `probeMirrors`, `drift`, `lockWaitSeconds`.
+ * `maxUnavailable`, `probeMirrors`, `drift`, `lockWaitSeconds`, and the optional cluster side: `cluster`,
+ * `nodeClasses`, `nodeAddress`, `registryAddon`, `kubectl`, `render` (as `RegistrySetup`'s arguments).
  */
 export function setupFromConfig(name: string, config: pulumi.Config): SetupOutputs {
   requireSecretKeys(config, ["credentials", "sshPrivateKey", "sshPrivateKeys", "proxyPrivateKey"]);
@@ -374,7 +377,16 @@ export function setupFromConfig(name: string, config: pulumi.Config): SetupOutpu
     perNodeNames: Object.keys(perNodeShape ?? {}),
     proxy: config.getSecret("proxyPrivateKey"),
   };
-  const setup = new ClusterRegistries(name, {
+  // The cluster side, as RegistrySetup takes it (it checks every value, at these paths).
+  const optional: Partial<RegistrySetupArgs> = {};
+  for (const key of ["cluster", "nodeClasses", "registryAddon", "kubectl", "render"] as const) {
+    const v = config.getObject<never>(key);
+    if (v !== undefined) optional[key] = v;
+  }
+  const nodeAddress = config.get("nodeAddress");
+  if (nodeAddress !== undefined) optional.nodeAddress = nodeAddress;
+  const setup = new RegistrySetup(name, {
+    ...optional,
     registries: declaration,
     nodes: nodesFromConfig(
       config.requireObject<unknown>("nodes"),

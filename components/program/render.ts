@@ -326,8 +326,10 @@ function collect(recorded: Recorded[], log: (line: string) => void): RenderedTre
     const obj = masked(r.inputs) as Record<string, unknown>;
     if (r.type === "kubernetes:core/v1:Secret") {
       for (const k of ["data", "stringData"]) {
-        const d = obj[k] as Record<string, unknown> | undefined;
-        if (d) obj[k] = Object.fromEntries(Object.keys(d).map((x) => [x, "[secret]"]));
+        // Each value masked, the keys kept; a wholly secret map is already one mask.
+        const d = obj[k];
+        if (d && typeof d === "object")
+          obj[k] = Object.fromEntries(Object.keys(d).map((x) => [x, "[secret]"]));
       }
     }
     const meta = (obj.metadata ?? {}) as { name?: string; namespace?: string };

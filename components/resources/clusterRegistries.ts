@@ -5,13 +5,22 @@
  * @module
  */
 import * as pulumi from "@pulumi/pulumi";
-import { prepareDeclaration } from "../inputs/declaration";
+import { PreparedDeclaration, prepareDeclaration } from "../inputs/declaration";
 import { RegistriesInput } from "../inputs/types";
 import { ConfigError, Problems, show } from "../model/errors";
 import { PartName } from "../node/entries";
 import { planRollout } from "../node/rollout";
 import { ApplySummary } from "../node/summary";
-import { checkNode, checkSettings, ClusterNode, DriftMode, NodeFile, nodeParts, NodeWarning } from "./node";
+import {
+  checkNode,
+  checkSettings,
+  ClusterNode,
+  DriftMode,
+  NodeFile,
+  nodeParts,
+  NodeSettings,
+  NodeWarning,
+} from "./node";
 import { NodeRegistries, PREPARED, servicesOf } from "./nodeRegistries";
 import { throwProblems, warnWithoutHostKey } from "./problems";
 
@@ -71,56 +80,22 @@ export class ClusterRegistries extends pulumi.ComponentResource {
   constructor(name: string, args: ClusterRegistriesArgs, opts?: pulumi.ComponentResourceOptions) {
     // The type token never changes once released: a new token is a new resource type (everything replaced).
     super("registry-setup:index:ClusterRegistries", name, {}, opts);
-    const problems = new Problems();
-    const maxUnavailable = args.maxUnavailable ?? 1;
-    if (!Number.isInteger(maxUnavailable) || maxUnavailable < 1) {
-      problems.add("maxUnavailable", `${show(maxUnavailable)} must be a whole number of at least 1`);
+    const inherited = (args as unknown as Record<symbol, ValidatedCluster | undefined>)[VALIDATED];
+    let validated = inherited;
+    if (!validated) {
+      const problems = new Problems();
+      const checked = checkClusterArgs(problems, args);
+      throwProblems(problems, this);
+      const { prepared, problems: found } = prepareDeclaration(args.registries, this);
+      found.forEach((p) => problems.add(p.path, p.message));
+      throwProblems(problems, this);
+      if (!prepared) throw new Error("internal: no declaration");
+      const parts = planClusterParts(problems, prepared, args.nodes, checked.settings);
+      throwProblems(problems, this);
+      validated = { ...checked, prepared, parts };
     }
-    const settings = checkSettings(problems, args);
-    const nodes = Array.isArray(args.nodes) ? args.nodes : [];
-    if (!Array.isArray(args.nodes) || args.nodes.length === 0)
-      problems.add("nodes", "must list at least one node");
-    const names = new Map<unknown, number>();
-    const hosts = new Map<string, number>();
-    nodes.forEach((n, i) => {
-      checkNode(problems, n, `nodes[${i}]`, settings);
-      const prior = names.get(n?.name);
-      if (prior !== undefined) {
-        problems.add(
-          `nodes[${i}].name`,
-          `${show(n.name)} is also the name of nodes[${prior}]: node names must be unique`,
-        );
-      } else names.set(n?.name, i);
-      // Two entries that reach the same host with the same owner would give back each other's files.
-      const c = n?.connection as { host?: unknown; port?: unknown } | undefined;
-      if (c && typeof c.host === "string" && !pulumi.Output.isInstance(c.port)) {
-        const key = `${c.host.toLowerCase()}:${(c.port as number | undefined) ?? 22}`;
-        const same = hosts.get(key);
-        if (same !== undefined) {
-          problems.add(
-            `nodes[${i}].connection.host`,
-            `${show(c.host)} is also reached by nodes[${same}]: one host is one node (list its profiles together), or give the other stack its own owner`,
-          );
-        } else hosts.set(key, i);
-      }
-    });
-    throwProblems(problems, this);
-    const { prepared, problems: found } = prepareDeclaration(args.registries, this);
-    found.forEach((p) => problems.add(p.path, p.message));
-    throwProblems(problems, this);
-    if (!prepared) throw new Error("internal: no declaration");
-
-    // Every node is planned before any child exists, so that a bad node anywhere registers nothing.
-    const parts = new Map<string, PartName[]>();
-    nodes.forEach((n, i) => {
-      try {
-        parts.set(n.name, nodeParts(prepared, n, settings, `nodes[${i}]`));
-      } catch (e) {
-        if (!(e instanceof ConfigError)) throw e;
-        e.problems.forEach((p) => problems.add(p.path, p.message));
-      }
-    });
-    throwProblems(problems, this);
+    const { prepared, parts, maxUnavailable } = validated;
+    const nodes = args.nodes;
 
     const rollout = planRollout(
       nodes.map((n) => ({ name: n.name, rolls: parts.get(n.name)!.includes("services") })),
@@ -159,4 +134,83 @@ export class ClusterRegistries extends pulumi.ComponentResource {
       batches: this.batches,
     });
   }
+}
+
+/**
+ * Internal: a cluster a parent already checked and planned (`RegistrySetup` checks everything before it registers
+ * any child). Kept off the public argument type so that schemas and other languages never see it.
+ */
+export const VALIDATED = Symbol.for("registry-setup:validated-cluster");
+
+/** What {@link checkClusterArgs} and {@link planClusterParts} found, handed to a child under {@link VALIDATED}. */
+export interface ValidatedCluster {
+  readonly settings: NodeSettings;
+  readonly maxUnavailable: number;
+  readonly prepared: PreparedDeclaration;
+  readonly parts: Map<string, PartName[]>;
+}
+
+/**
+ * Check a cluster's own arguments (not the declaration): `maxUnavailable`, the shared settings, and each node
+ * (unique names, one node per host). Problems are recorded at their argument names.
+ */
+export function checkClusterArgs(
+  problems: Problems,
+  args: Omit<ClusterRegistriesArgs, "registries">,
+): { settings: NodeSettings; maxUnavailable: number } {
+  const maxUnavailable = args.maxUnavailable ?? 1;
+  if (!Number.isInteger(maxUnavailable) || maxUnavailable < 1) {
+    problems.add("maxUnavailable", `${show(maxUnavailable)} must be a whole number of at least 1`);
+  }
+  const settings = checkSettings(problems, args);
+  const nodes = Array.isArray(args.nodes) ? args.nodes : [];
+  if (!Array.isArray(args.nodes) || args.nodes.length === 0)
+    problems.add("nodes", "must list at least one node");
+  const names = new Map<unknown, number>();
+  const hosts = new Map<string, number>();
+  nodes.forEach((n, i) => {
+    checkNode(problems, n, `nodes[${i}]`, settings);
+    const prior = names.get(n?.name);
+    if (prior !== undefined) {
+      problems.add(
+        `nodes[${i}].name`,
+        `${show(n.name)} is also the name of nodes[${prior}]: node names must be unique`,
+      );
+    } else names.set(n?.name, i);
+    // Two entries that reach the same host with the same owner would give back each other's files.
+    const c = n?.connection as { host?: unknown; port?: unknown } | undefined;
+    if (c && typeof c.host === "string" && !pulumi.Output.isInstance(c.port)) {
+      const key = `${c.host.toLowerCase()}:${(c.port as number | undefined) ?? 22}`;
+      const same = hosts.get(key);
+      if (same !== undefined) {
+        problems.add(
+          `nodes[${i}].connection.host`,
+          `${show(c.host)} is also reached by nodes[${same}]: one host is one node (list its profiles together), or give the other stack its own owner`,
+        );
+      } else hosts.set(key, i);
+    }
+  });
+  return { settings, maxUnavailable };
+}
+
+/**
+ * Plan every node before any child exists, so that a bad node anywhere registers nothing: the parts each node gets,
+ * by node name. Problems are recorded under `nodes[i]`.
+ */
+export function planClusterParts(
+  problems: Problems,
+  prepared: PreparedDeclaration,
+  nodes: ClusterNode[],
+  settings: NodeSettings,
+): Map<string, PartName[]> {
+  const parts = new Map<string, PartName[]>();
+  nodes.forEach((n, i) => {
+    try {
+      parts.set(n.name, nodeParts(prepared, n, settings, `nodes[${i}]`));
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      e.problems.forEach((p) => problems.add(p.path, p.message));
+    }
+  });
+  return parts;
 }

@@ -170,16 +170,18 @@ export class MicroK8sRegistryAddon extends pulumi.ComponentResource {
     );
     // Known before anything runs (nodes can be pointed at it in the same preview); depend on this component to wait
     // until the registry is ready.
-    this.endpoint = pulumi
-      .output(node.connection)
-      .apply((c) => pulumi.output(c.host))
-      .apply((host) => {
-        try {
-          return addonEndpoint(host);
-        } catch (e) {
-          throw new pulumi.ResourceError((e as Error).message, this);
-        }
-      });
+    // Only the host: the connection holds the private key, and an Output of all of it would make the endpoint secret.
+    const conn = node.connection as pulumi.Input<{ host: pulumi.Input<string> }>;
+    const host = pulumi.Output.isInstance(conn)
+      ? conn.apply((c) => pulumi.output(c.host))
+      : pulumi.output((conn as { host: pulumi.Input<string> }).host);
+    this.endpoint = host.apply((host) => {
+      try {
+        return addonEndpoint(host);
+      } catch (e) {
+        throw new pulumi.ResourceError((e as Error).message, this);
+      }
+    });
     this.registerOutputs({ endpoint: this.endpoint });
   }
 }

@@ -284,6 +284,8 @@ export interface ClassPlan {
   emptyBody(part: PartName): string;
   readonly files: NodeFile[];
   readonly warnings: NodeWarning[];
+  /** The property path of the profiles the warnings were planned under (the first node of the class). */
+  readonly profilesPath: string;
 }
 
 /**
@@ -307,15 +309,17 @@ export function classPlan(
   const key = JSON.stringify([node.profiles, settings]);
   let byClass = classPlans.get(model);
   if (!byClass) classPlans.set(model, (byClass = new Map()));
+  const profilesPath = `${path}.profiles`;
   const cached = byClass.get(key);
-  if (cached) return cached;
+  // The plan is shared, but a warning about a profile is reported at this node's own path.
+  if (cached) return cached.profilesPath === profilesPath ? cached : atPath(cached, profilesPath);
   // Errors are not cached: each node reports them under its own property path.
   const plan = planNode(model, {
     node: node.name,
     owner: settings.owner,
     profiles: node.profiles,
     probeMirrors: settings.probeMirrors,
-    path: `${path}.profiles`,
+    path: profilesPath,
   });
   const options = { drift: settings.drift, lockWaitSeconds: settings.lockWaitSeconds };
   const parts = planParts(plan);
@@ -326,9 +330,20 @@ export function classPlan(
       scriptBody({ ...plan, part, entries: [], services: [], warnings: [], secret: false }, options),
     files: plan.entries.map(describe),
     warnings: plan.warnings.map((w: RenderWarning) => ({ path: w.path, message: w.message })),
+    profilesPath,
   };
   byClass.set(key, result);
   return result;
+}
+
+/** A class plan whose warnings about profiles are at `profilesPath` instead. */
+function atPath(plan: ClassPlan, profilesPath: string): ClassPlan {
+  const from = plan.profilesPath;
+  const moved = (p: string) =>
+    p === from || p.startsWith(`${from}[`) || p.startsWith(`${from}.`)
+      ? profilesPath + p.slice(from.length)
+      : p;
+  return { ...plan, profilesPath, warnings: plan.warnings.map((w) => ({ ...w, path: moved(w.path) })) };
 }
 
 function describe(e: NodePlan["entries"][number]): NodeFile {

@@ -115,8 +115,20 @@ export interface NodeClassRegistriesArgs {
 /** What a parent hands the component under `PREPARED` (see NodeRegistries). */
 interface Inherited {
   readonly prepared: PreparedDeclaration;
-  /** The property path of the classes in the parent's arguments, e.g. `nodeClasses`. */
+  /** The property path of the classes in the parent's arguments, e.g. `nodeClasses.classes`. */
   readonly path: string;
+  /** Where the parent takes a problem's path from: e.g. `namespace` → `nodeClasses.namespace`. */
+  readonly problemPath?: (path: string) => string;
+}
+
+/** Problems whose paths are rewritten to the paths in a parent's arguments. */
+class MappedProblems extends Problems {
+  constructor(private readonly map: (path: string) => string) {
+    super();
+  }
+  override add(path: string, message: string): void {
+    super.add(this.map(path), message);
+  }
 }
 
 /**
@@ -158,7 +170,7 @@ export class NodeClassRegistries extends pulumi.ComponentResource {
     super("registry-setup:index:NodeClassRegistries", name, {}, opts);
     const inherited = (args as unknown as Record<symbol, Inherited | undefined>)[PREPARED];
     const root = inherited?.path ?? "classes";
-    const problems = new Problems();
+    const problems = inherited?.problemPath ? new MappedProblems(inherited.problemPath) : new Problems();
     const settings = checkSettings(problems, args);
     if (typeof settings.owner === "string" && !DNS_LABEL.test(settings.owner)) {
       problems.add(

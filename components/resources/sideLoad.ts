@@ -155,6 +155,104 @@ export function sideLoadScript(o: {
   return componentScript("sideLoad", header);
 }
 
+/** What {@link checkSideLoad} found valid: the nodes' import tools and the tarballs read. */
+export interface CheckedSideLoad {
+  readonly owner: string;
+  readonly settings: ReturnType<typeof checkSettings>;
+  readonly nodes: ClusterNode[];
+  readonly tools: ReadonlyMap<string, ImportTool>;
+  readonly archives: readonly { key: string; file: string; archive: ImageArchive }[];
+}
+
+/**
+ * Check SideLoad's arguments (and read each tarball's index) into `problems`, at the paths of SideLoad's own
+ * arguments (`nodes[i]`, `images[i]`): a parent maps them to its own. Reads each tarball's headers, not its layers.
+ */
+export function checkSideLoad(problems: Problems, args: SideLoadComponentArgs): CheckedSideLoad {
+  for (const key of Object.keys(args ?? {})) {
+    if (!["nodes", "images", "owner"].includes(key)) {
+      problems.add(key, "is not an argument of SideLoad (known: nodes, images, owner)");
+    }
+  }
+  const owner = args.owner ?? "registries";
+  if (typeof owner !== "string" || !OWNER_RE.test(owner)) {
+    problems.add("owner", `${show(owner)} must match ${OWNER_RE} (it names directories on the node)`);
+  }
+  // A bad owner is reported once, here (not again for every node).
+  const settings = checkSettings(problems, { owner: OWNER_RE.test(String(owner)) ? owner : undefined });
+  const nodes = Array.isArray(args.nodes) ? args.nodes : [];
+  if (nodes.length === 0) problems.add("nodes", "must list at least one node");
+  const tools = new Map<string, ImportTool>();
+  const names = new Map<unknown, number>();
+  nodes.forEach((n, i) => {
+    checkNode(problems, n, `nodes[${i}]`, settings);
+    const prior = names.get(n?.name);
+    if (prior !== undefined) {
+      problems.add(
+        `nodes[${i}].name`,
+        `${show(n.name)} is also the name of nodes[${prior}]: node names must be unique`,
+      );
+    } else names.set(n?.name, i);
+    if (Array.isArray(n?.profiles)) {
+      try {
+        tools.set(n.name, importTool(n.profiles));
+      } catch (e) {
+        problems.add(`nodes[${i}].profiles`, (e as Error).message);
+      }
+    }
+  });
+
+  const images = Array.isArray(args.images) ? args.images : [];
+  if (images.length === 0) problems.add("images", "must list at least one image tarball");
+  const keys = new Map<string, number>();
+  const archives: { key: string; file: string; archive: ImageArchive }[] = [];
+  images.forEach((image, i) => {
+    const p = `images[${i}]`;
+    const normalized = sideLoad(problems, p, image);
+    if (!normalized) return;
+    const key = sideLoadKey(normalized.path);
+    const same = keys.get(key);
+    if (same !== undefined) {
+      return problems.add(
+        `${p}.path`,
+        `${show(normalized.path)} has the file name of images[${same}] (${key}): file names key the side-loads on the nodes, so they must be unique`,
+      );
+    }
+    keys.set(key, i);
+    let archive: ImageArchive;
+    try {
+      archive = readImageArchive(normalized.path);
+    } catch (e) {
+      if (!(e instanceof ImageArchiveError)) throw e;
+      return problems.add(`${p}.path`, `${show(normalized.path)} ${e.message}`);
+    }
+    if (
+      normalized.format !== archive.format &&
+      !(normalized.format === "docker-archive" && archive.hasDockerManifest)
+    ) {
+      return problems.add(
+        `${p}.format`,
+        archive.format === ImageArchiveFormat.OciArchive
+          ? `${show(normalized.format)}, but the tarball is an OCI image layout (oci-layout, index.json): set format: "oci-archive"`
+          : `${show(normalized.format)}, but the tarball is a docker-archive (manifest.json, no oci-layout): set format: "docker-archive"`,
+      );
+    }
+    for (const [node, tool] of tools) {
+      if (tool.kind === "docker" && archive.docker.length === 0) {
+        problems.add(
+          `${p}.format`,
+          `node ${show(node)} loads images with docker load, which needs a docker-archive (manifest.json): write it with skopeo copy … docker-archive:image.tar:<name>`,
+        );
+      }
+    }
+    archives.push({ key, file: normalized.path, archive });
+  });
+  return { owner, settings, nodes, tools, archives };
+}
+
+/** Internal: a parent that already ran {@link checkSideLoad} hands its result under this key. */
+export const CHECKED = Symbol.for("registry-setup:side-load-checked");
+
 /**
  * Image tarballs side-loaded onto nodes: per node and tarball, a `remote.CopyToRemote` puts the file in the node's
  * staging directory (over SFTP, as the connection user: a tarball never travels on a command's stdin, which Pulumi
@@ -185,84 +283,8 @@ export class SideLoad extends pulumi.ComponentResource {
     // The type token never changes once released: a new token is a new resource type (everything replaced).
     super("registry-setup:index:SideLoad", name, {}, opts);
     const problems = new Problems();
-    for (const key of Object.keys(args ?? {})) {
-      if (!["nodes", "images", "owner"].includes(key)) {
-        problems.add(key, "is not an argument of SideLoad (known: nodes, images, owner)");
-      }
-    }
-    const owner = args.owner ?? "registries";
-    if (typeof owner !== "string" || !OWNER_RE.test(owner)) {
-      problems.add("owner", `${show(owner)} must match ${OWNER_RE} (it names directories on the node)`);
-    }
-    // A bad owner is reported once, here (not again for every node).
-    const settings = checkSettings(problems, { owner: OWNER_RE.test(String(owner)) ? owner : undefined });
-    const nodes = Array.isArray(args.nodes) ? args.nodes : [];
-    if (nodes.length === 0) problems.add("nodes", "must list at least one node");
-    const tools = new Map<string, ImportTool>();
-    const names = new Map<unknown, number>();
-    nodes.forEach((n, i) => {
-      checkNode(problems, n, `nodes[${i}]`, settings);
-      const prior = names.get(n?.name);
-      if (prior !== undefined) {
-        problems.add(
-          `nodes[${i}].name`,
-          `${show(n.name)} is also the name of nodes[${prior}]: node names must be unique`,
-        );
-      } else names.set(n?.name, i);
-      if (Array.isArray(n?.profiles)) {
-        try {
-          tools.set(n.name, importTool(n.profiles));
-        } catch (e) {
-          problems.add(`nodes[${i}].profiles`, (e as Error).message);
-        }
-      }
-    });
-
-    const images = Array.isArray(args.images) ? args.images : [];
-    if (images.length === 0) problems.add("images", "must list at least one image tarball");
-    const keys = new Map<string, number>();
-    const archives: { key: string; file: string; archive: ImageArchive }[] = [];
-    images.forEach((image, i) => {
-      const p = `images[${i}]`;
-      const normalized = sideLoad(problems, p, image);
-      if (!normalized) return;
-      const key = sideLoadKey(normalized.path);
-      const same = keys.get(key);
-      if (same !== undefined) {
-        return problems.add(
-          `${p}.path`,
-          `${show(normalized.path)} has the file name of images[${same}] (${key}): file names key the side-loads on the nodes, so they must be unique`,
-        );
-      }
-      keys.set(key, i);
-      let archive: ImageArchive;
-      try {
-        archive = readImageArchive(normalized.path);
-      } catch (e) {
-        if (!(e instanceof ImageArchiveError)) throw e;
-        return problems.add(`${p}.path`, `${show(normalized.path)} ${e.message}`);
-      }
-      if (
-        normalized.format !== archive.format &&
-        !(normalized.format === "docker-archive" && archive.hasDockerManifest)
-      ) {
-        return problems.add(
-          `${p}.format`,
-          archive.format === ImageArchiveFormat.OciArchive
-            ? `${show(normalized.format)}, but the tarball is an OCI image layout (oci-layout, index.json): set format: "oci-archive"`
-            : `${show(normalized.format)}, but the tarball is a docker-archive (manifest.json, no oci-layout): set format: "docker-archive"`,
-        );
-      }
-      for (const [node, tool] of tools) {
-        if (tool.kind === "docker" && archive.docker.length === 0) {
-          problems.add(
-            `${p}.format`,
-            `node ${show(node)} loads images with docker load, which needs a docker-archive (manifest.json): write it with skopeo copy … docker-archive:image.tar:<name>`,
-          );
-        }
-      }
-      archives.push({ key, file: normalized.path, archive });
-    });
+    const inherited = (args as unknown as Record<symbol, CheckedSideLoad | undefined>)[CHECKED];
+    const { owner, settings, nodes, tools, archives } = inherited ?? checkSideLoad(problems, args);
     throwProblems(problems, this);
 
     const hashes = new Map(archives.map((a) => [a.key, pulumi.output(sha256File(a.file))]));

@@ -1,11 +1,12 @@
 /**
- * A MicroK8s VM for development (the MicroK8s "registry" docs, as code):
- *   - on the VM: an http hosts.toml for <vm>:32000 so that pods can pull what you push to the registry addon;
+ * A MicroK8s VM for development (the MicroK8s "registry" docs, as code), one RegistrySetup:
+ *   - on the VM: the registry addon (`microk8s enable registry --size …`), checked once enabled;
+ *   - on every node: an http hosts.toml for <vm>:32000 so that pods can pull what you push to the addon;
  *   - on the VM: docker.io pulled through a mirror (Docker Hub rate limits);
  *   - on the build host: <vm>:32000 in insecure-registries of /etc/docker/daemon.json (merged), Docker reloaded.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterNode, ClusterRegistries } from "@registry-setup/pulumi-registries";
+import { ClusterNode, RegistrySetup } from "@registry-setup/pulumi-registries";
 import { readableFiles } from "@registry-setup/pulumi-registries/program";
 
 const config = new pulumi.Config();
@@ -38,10 +39,10 @@ if (buildHost) {
   });
 }
 
-const setup = new ClusterRegistries("dev", {
+const setup = new RegistrySetup("dev", {
+  // Every node trusts <vm>:32000 (plain HTTP) without declaring it: the addon's endpoint is added for them.
+  registryAddon: { size: config.get("registrySize") || "20Gi" },
   registries: {
-    // The registry addon (microk8s enable registry) as the build host and pods reach it.
-    [`${vm}:32000`]: { plainHttp: true },
     "docker.io": { mirrors: [{ endpoint: config.get("dockerHubMirror") || `http://${vm}:5000` }] },
   },
   nodes,
@@ -53,3 +54,5 @@ export const files = readableFiles(setup.files);
 export const summaries = setup.summaries;
 /** What a node's format could not express. */
 export const warnings = setup.warnings;
+/** Where the registry addon answers: push there (`docker push <vm>:32000/app`). */
+export const registry = setup.endpoints.apply((e) => e["registry-addon"]);

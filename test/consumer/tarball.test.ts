@@ -16,7 +16,14 @@ jest.setTimeout(300_000);
 
 const REPO = path.join(__dirname, "..", "..");
 const GOLDEN = path.join(REPO, "test", "golden", "render");
-const TEMPLATES = ["microk8s-dev-vm", "private-registry", "china-mirrors", "air-gapped-k3s", "render-only"];
+const TEMPLATES = [
+  "microk8s-dev-vm",
+  "private-registry",
+  "china-mirrors",
+  "air-gapped-k3s",
+  "render-only",
+  "microk8s-cluster",
+];
 const UPDATE = process.env.UPDATE_GOLDEN === "1";
 
 let work: string;
@@ -51,7 +58,7 @@ function satisfiesCaret(version: string, range: string): boolean {
 }
 
 /** A project directory laid out as `pulumi new typescript` does, sharing the installed node_modules. */
-function project(name: string, files: Record<string, string>): string {
+function project(name: string, files: Record<string, string | Buffer>): string {
   const dir = path.join(work, name);
   fs.mkdirSync(dir, { recursive: true });
   for (const [f, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, f), content);
@@ -118,9 +125,9 @@ describe.each(TEMPLATES)("template %s in a fresh project", (name) => {
   let dir: string;
   beforeAll(() => {
     const src = path.join(REPO, "examples", name);
-    const files: Record<string, string> = {};
+    const files: Record<string, Buffer> = {};
     for (const f of fs.readdirSync(src))
-      if (fs.statSync(path.join(src, f)).isFile()) files[f] = fs.readFileSync(path.join(src, f), "utf8");
+      if (fs.statSync(path.join(src, f)).isFile()) files[f] = fs.readFileSync(path.join(src, f));
     dir = project(name, files);
   });
 

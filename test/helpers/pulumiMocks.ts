@@ -35,6 +35,8 @@ export interface Registration {
   readonly custom: boolean;
   /** The parent's URN, `""` when none. */
   readonly parent: string;
+  /** The provider reference (`<provider URN>::<id>`) the SDK resolved for it, `""` when the default one. */
+  readonly provider: string;
   /** The inputs, deserialised; secret values stay wrapped (see {@link isWireSecret}). */
   readonly inputs: Record<string, unknown>;
   /** URNs of every resource this one depends on (explicit `dependsOn`, expanded by the SDK, and implicit). */
@@ -108,6 +110,8 @@ export interface MockOptions {
    * the mock returns. Defaults to {@link kubernetesOutputs}.
    */
   outputs?: (args: pulumi.runtime.MockResourceArgs) => Record<string, unknown> | undefined;
+  /** The stdout a `command:local:Command` returns (e.g. from really running it). Defaults to none. */
+  localStdout?: (args: pulumi.runtime.MockResourceArgs) => string;
 }
 
 /**
@@ -157,6 +161,7 @@ interface RegisterResourceRequest {
   getName(): string;
   getCustom(): boolean;
   getParent(): string;
+  getProvider(): string;
   getObject(): Struct;
   getDependenciesList(): string[];
   getDeletebeforereplace(): boolean;
@@ -197,6 +202,10 @@ export function installMocks(options: MockOptions = {}): MockRecorder {
           state.stderr = "";
         }
         Object.assign(state, (options.outputs ?? kubernetesOutputs)(args) ?? {});
+        if (args.type === "command:local:Command" && options.localStdout) {
+          state.stdout = options.localStdout(args);
+          state.stderr = "";
+        }
         return { id: `${args.name}-id`, state };
       },
       call: (args) => args.inputs,
@@ -216,6 +225,7 @@ export function installMocks(options: MockOptions = {}): MockRecorder {
       name: req.getName(),
       custom: req.getCustom(),
       parent: req.getParent(),
+      provider: req.getProvider(),
       inputs: pulumi.runtime.deserializeProperties(req.getObject()),
       dependencies: [...req.getDependenciesList()],
       deleteBeforeReplace: req.getDeletebeforereplace(),

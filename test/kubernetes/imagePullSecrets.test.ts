@@ -1,7 +1,10 @@
 import {
+  addedAnnotationKey,
   applyImagePullSecrets,
   imagePullSecretsJsonPatch,
   LocalObjectReference,
+  planServiceAccountApply,
+  planServiceAccountRemove,
   restoreImagePullSecrets,
   ServiceAccountState,
 } from "../../components/kubernetes/imagePullSecrets";
@@ -173,5 +176,97 @@ describe("imagePullSecretsJsonPatch", () => {
     expect(imagePullSecretsJsonPatch({}, refs(OURS))).toEqual([
       { op: "add", path: "/imagePullSecrets", value: [{ name: OURS }] },
     ]);
+  });
+});
+
+describe("planServiceAccountApply / planServiceAccountRemove: the list and the record of what we added", () => {
+  const KEY = addedAnnotationKey("registries");
+  const obj = (list: (string | undefined)[] | undefined, annotations?: Record<string, string>) => ({
+    metadata: { resourceVersion: "7", ...(annotations ? { annotations } : {}) },
+    ...(list === undefined ? {} : { imagePullSecrets: refs(...list) }),
+  });
+
+  test.each(PATCH_ROWS.filter((r) => r[1] !== undefined))(
+    "%s",
+    (_name, before, ours, others, applied, restored) => {
+      const a = planServiceAccountApply(
+        obj(before!.imagePullSecrets?.map((e) => e.name)),
+        ours,
+        "registries",
+      );
+      expect(a.list).toEqual(applied);
+      // What the object looks like after the patch, then after others' changes.
+      const written = {
+        metadata: {
+          resourceVersion: "8",
+          annotations: a.recorded.length ? { [KEY]: JSON.stringify(a.recorded) } : {},
+        },
+        imagePullSecrets: others(a.list),
+      };
+      const r = planServiceAccountRemove(written, "registries");
+      expect(r.list).toEqual(restored);
+      expect(r.recorded).toEqual([]);
+    },
+  );
+
+  test("no annotations yet: the whole map is added, with the resourceVersion test first", () => {
+    expect(planServiceAccountApply(obj(undefined), [OURS], "registries").ops).toEqual([
+      { op: "test", path: "/metadata/resourceVersion", value: "7" },
+      { op: "add", path: "/imagePullSecrets", value: [{ name: OURS }] },
+      { op: "add", path: "/metadata/annotations", value: { [KEY]: `["${OURS}"]` } },
+    ]);
+  });
+
+  test("removal takes out the entry and the annotation, keeping other annotations", () => {
+    const sa = obj(["a", OURS], { [KEY]: `["${OURS}"]`, keep: "me" });
+    expect(planServiceAccountRemove(sa, "registries")).toEqual({
+      ops: [
+        { op: "test", path: "/metadata/resourceVersion", value: "7" },
+        { op: "test", path: "/imagePullSecrets", value: [{ name: "a" }, { name: OURS }] },
+        { op: "replace", path: "/imagePullSecrets", value: [{ name: "a" }] },
+        { op: "remove", path: "/metadata/annotations/pull-secrets.registry-setup.io~1registries" },
+      ],
+      list: refs("a"),
+      recorded: [],
+      changed: true,
+    });
+  });
+
+  test("nothing recorded and nothing to add: no patch at all", () => {
+    expect(planServiceAccountApply(obj([OURS]), [OURS], "registries")).toMatchObject({
+      ops: [],
+      changed: false,
+    });
+    expect(planServiceAccountRemove(obj([OURS]), "registries")).toMatchObject({ ops: [], changed: false });
+  });
+
+  test("ours removed by someone else: apply puts it back and keeps the record", () => {
+    const sa = obj(["a"], { [KEY]: `["${OURS}"]` });
+    const a = planServiceAccountApply(sa, [OURS], "registries");
+    expect(a.list).toEqual(refs("a", OURS));
+    expect(a.recorded).toEqual([OURS]);
+    // The record is unchanged, so only the list is written.
+    expect(a.ops.map((o) => o.op)).toEqual(["test", "test", "replace"]);
+  });
+
+  test("a renamed Secret: the old name we added goes, the new one comes, in one patch", () => {
+    const sa = obj(["a", "old"], { [KEY]: '["old"]' });
+    const a = planServiceAccountApply(sa, ["new"], "registries");
+    expect(a.list).toEqual(refs("a", "new"));
+    expect(a.recorded).toEqual(["new"]);
+  });
+
+  test("another owner's record is neither read nor written", () => {
+    const other = addedAnnotationKey("other");
+    const sa = obj(["x", OURS], { [other]: '["x"]', [KEY]: `["${OURS}"]` });
+    const r = planServiceAccountRemove(sa, "registries");
+    expect(r.list).toEqual(refs("x"));
+    expect(JSON.stringify(r.ops)).not.toContain("other");
+  });
+
+  test("an annotation that is not a list of names is refused", () => {
+    expect(() => planServiceAccountRemove(obj([OURS], { [KEY]: "{}" }), "registries")).toThrow(
+      `annotation ${KEY} must be a JSON list of Secret names (it records what this owner added), got "{}": restore it or remove it by hand`,
+    );
   });
 });

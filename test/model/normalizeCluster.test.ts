@@ -353,3 +353,34 @@ describe("normalizeCluster: problems (every one at once, with path, rule and fix
     expect(msgs).not.toContain(CANARY_PASSWORD);
   });
 });
+
+describe("normalizeCluster: while the registry declaration is not known yet (registriesUnknown)", () => {
+  test("pull Secrets without a registries list: no problem now, the list waits for the real declaration", () => {
+    const c = normalizeCluster({ pullSecrets: { namespaces: ["a"] } }, { registriesUnknown: true });
+    expect(c.pullSecrets).toMatchObject({
+      namespaces: ["a"],
+      registries: [],
+      serviceAccounts: [{ namespace: "a", name: "default" }],
+    });
+  });
+
+  test("listed registries are kept unchecked, duplicates still refused", () => {
+    const c = normalizeCluster(
+      { pullSecrets: { namespaces: ["a"], registries: ["r.example", "q.example"] } },
+      { registriesUnknown: true },
+    );
+    expect(c.pullSecrets?.registries).toEqual(["q.example", "r.example"]);
+    expect(() =>
+      normalizeCluster(
+        { pullSecrets: { namespaces: ["a"], registries: ["r.example", "r.example"] } },
+        { registriesUnknown: true },
+      ),
+    ).toThrow('cluster.pullSecrets.registries[1]: "r.example" is listed twice: drop one');
+  });
+
+  test("without the option the same declaration is checked against the (empty) declaration", () => {
+    expect(() => normalizeCluster({ pullSecrets: { namespaces: ["a"] } })).toThrow(
+      "cluster.pullSecrets.registries: no registry in the declaration has credentials, so the Secret would be empty: give a registry auth, or drop pullSecrets",
+    );
+  });
+});

@@ -55,6 +55,7 @@ test("the plugin directory is a Pulumi component package: PulumiPlugin.yaml, its
     "MicroK8sRegistryAddon",
     "NodeClassRegistries",
     "NodeRegistries",
+    "RegistrySetup",
     "SideLoad",
   ]);
 });
@@ -69,6 +70,7 @@ test("tokens are registry-setup:index:<Name> and match the classes' own type tok
     "registry-setup:index:MicroK8sRegistryAddon",
     "registry-setup:index:NodeClassRegistries",
     "registry-setup:index:NodeRegistries",
+    "registry-setup:index:RegistrySetup",
     "registry-setup:index:SideLoad",
   ]);
   for (const source of [
@@ -77,6 +79,7 @@ test("tokens are registry-setup:index:<Name> and match the classes' own type tok
     "microk8sAddon",
     "sideLoad",
     "nodeClassRegistries",
+    "registrySetup",
   ]) {
     const code = fs.readFileSync(
       path.join(__dirname, "..", "..", "components", "resources", `${source}.ts`),

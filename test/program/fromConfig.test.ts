@@ -90,11 +90,11 @@ describe("the root program (Pulumi.yaml + index.ts) from stack config", () => {
     const exports = await runRootProgram();
     const deliveries = mocks.registrations.filter((r) => r.type === "command:remote:Command");
     expect(deliveries.map((r) => r.name).sort()).toEqual([
-      "registry-setup-build-services",
-      "registry-setup-vm-files",
-      "registry-setup-vm-services",
+      "registry-setup-nodes-build-services",
+      "registry-setup-nodes-vm-files",
+      "registry-setup-nodes-vm-services",
     ]);
-    const byName = (n: string) => deliveries.find((r) => r.name === `registry-setup-${n}`)!;
+    const byName = (n: string) => deliveries.find((r) => r.name === `registry-setup-nodes-${n}`)!;
     // MicroK8s keeps credentials in containerd-template.toml (services); its hosts files are plain.
     expect(isWireSecret(byName("vm-files").inputs.stdin)).toBe(false);
     expect(isWireSecret(byName("vm-services").inputs.stdin)).toBe(true);
@@ -127,6 +127,70 @@ describe("the root program (Pulumi.yaml + index.ts) from stack config", () => {
       "(secret: holds a credential or key; mode 0600)",
     );
     expect(Object.keys(files.build)).toEqual(["/etc/docker/daemon.json"]);
+  });
+});
+
+describe("the root program with the cluster side from stack config", () => {
+  test("cluster, nodeAddress and kubectl keys build the in-cluster registry and the pull Secrets; the credential stays secret", async () => {
+    setConfig(
+      {
+        registries: { "10.0.0.5:5443": {} },
+        nodes: [
+          {
+            name: "vm",
+            host: "10.0.0.10",
+            hostKey: "ssh-ed25519 AAAAC3Nz",
+            profiles: [{ kind: "containerd" }],
+          },
+        ],
+        credentials: { "10.0.0.5:5443": { username: "u", password: CANARY_PASSWORD } },
+        sshPrivateKey: "shared-key",
+        nodeAddress: "10.0.0.10",
+        cluster: {
+          registry: {},
+          pullSecrets: { namespaces: ["team-a"], serviceAccounts: { mode: "secretsOnly" } },
+        },
+      },
+      ["credentials", "sshPrivateKey"],
+    );
+    const exports = await runRootProgram();
+    expect(await promiseOf(exports.endpoints as pulumi.Output<unknown>)).toEqual({
+      registry: "10.0.0.10:32000",
+    });
+    expect(await promiseOf(exports.pullSecrets as pulumi.Output<unknown>)).toEqual([
+      "team-a/registry-credentials",
+    ]);
+    const files = (await promiseOf(exports.files as pulumi.Output<Record<string, Record<string, string>>>))
+      .vm;
+    expect(files["/etc/containerd/certs.d/10.0.0.10:32000/hosts.toml"]).toContain(
+      'server = "http://10.0.0.10:32000"',
+    );
+    const secret = mocks.registrations.find((r) => r.type === "kubernetes:core/v1:Secret");
+    expect(secret).toBeDefined();
+    const clear = mocks.registrations.flatMap((r) =>
+      [...plainStrings(r.inputs), ...plainStrings(r.outputs ?? {})].filter((x) => leaks(x, FORMS)),
+    );
+    expect(clear).toEqual([]);
+  });
+
+  test("a bad cluster key is reported at its path before anything is declared", () => {
+    setConfig(
+      {
+        registries: {},
+        nodes: [],
+        credentials: {},
+        sshPrivateKey: "k",
+        cluster: { pullSecrets: { namespaces: ["Bad_NS"] } },
+      },
+      ["credentials", "sshPrivateKey"],
+    );
+    let message = "";
+    try {
+      from.setupFromConfig(`bad${Date.now()}`, new pulumi.Config("registry-setup"));
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/cluster\.pullSecrets\.namespaces\[0\]: "Bad_NS"/);
   });
 });
 
@@ -274,7 +338,7 @@ describe("nodesFromConfig", () => {
 
   test("not a list", () => {
     expect(problems(() => from.nodesFromConfig({}, keys))).toEqual([
-      "nodes: must be a list of nodes, e.g. [{ name: vm, host: 10.0.0.10, profiles: [{ kind: microk8s }] }]",
+      "nodes: must be a list of nodes (or [] when nodeClasses reach them), e.g. [{ name: vm, host: 10.0.0.10, profiles: [{ kind: microk8s }] }]",
     ]);
   });
 });

@@ -117,7 +117,10 @@ test("one changed mirror: the reviewer sees which file on which node changes, an
   const changedInputs = [...rb.keys()].filter(
     (n) => JSON.stringify(displayed(ra.get(n)!)) !== JSON.stringify(displayed(rb.get(n)!)),
   );
-  expect(changedInputs.sort()).toEqual(["registry-setup-node1-files", "registry-setup-node2-files"]);
+  expect(changedInputs.sort()).toEqual([
+    "registry-setup-nodes-node1-files",
+    "registry-setup-nodes-node2-files",
+  ]);
   for (const n of changedInputs) expect(isWireSecret(rb.get(n)!.inputs.stdin)).toBe(false);
 });
 
@@ -132,9 +135,12 @@ test("the canary password appears nowhere in clear; a node without a credential 
   expect(leaks(JSON.stringify(outputs), forms)).toBe(false);
   // The CRI auth block (in config.toml) is the only place the credential goes: each containerd node's services part.
   const secretStdin = regs.filter((r) => r.custom && isWireSecret(r.inputs.stdin)).map((r) => r.name);
-  expect(secretStdin.sort()).toEqual(["registry-setup-node1-services", "registry-setup-node2-services"]);
+  expect(secretStdin.sort()).toEqual([
+    "registry-setup-nodes-node1-services",
+    "registry-setup-nodes-node2-services",
+  ]);
   // The build host (Docker cannot carry credentials): only the SSH key inside its connection is secret.
-  for (const r of regs.filter((x) => x.name.startsWith("registry-setup-build"))) {
+  for (const r of regs.filter((x) => x.name.startsWith("registry-setup-nodes-build"))) {
     const secretInputs = Object.entries(r.inputs).filter(([, v]) =>
       JSON.stringify(v).includes("4dabf18193072939515e22adb298388d"),
     );

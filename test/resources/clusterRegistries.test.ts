@@ -416,3 +416,17 @@ describe("ClusterRegistries: outputs", () => {
     }
   });
 });
+
+test("nodes of one class share a plan, yet each warning is at its own node's property path", async () => {
+  const profile: RuntimeProfile = { kind: "microk8s" }; // 1.35 + CRI block: a deprecation warning per node
+  const c = new ClusterRegistries(unique("warn"), {
+    registries: { "r.example.com": { auth: { username: "u", password: "p" } } },
+    nodes: [node("a", profile), node("b", profile), node("c", profile)],
+  });
+  const warnings = await promiseOf(c.warnings);
+  expect(Object.keys(warnings)).toEqual(["a", "b", "c"]);
+  expect(warnings.a.map((w) => w.path)).toEqual(["nodes[0].profiles[0].credentials"]);
+  expect(warnings.b.map((w) => w.path)).toEqual(["nodes[1].profiles[0].credentials"]);
+  expect(warnings.c.map((w) => w.path)).toEqual(["nodes[2].profiles[0].credentials"]);
+  expect(warnings.c[0].message).toBe(warnings.a[0].message);
+});

@@ -261,8 +261,11 @@ describe("the rendered distribution configs run by the real registry binary (doc
 
     // First pull: through the cache, which fetches from the upstream.
     expect(await nodePull()).toBe(image.digest);
-    const catalog = await rigHttp(`http://127.0.0.1:${PORTS.cache}/v2/_catalog`);
-    expect(JSON.parse(catalog.body)).toEqual({ repositories: [REPO] });
+    // The cache stores what it served as the transfer ends, which may be a moment after the client has it.
+    const cached = async () =>
+      JSON.stringify(JSON.parse((await rigHttp(`http://127.0.0.1:${PORTS.cache}/v2/_catalog`)).body)) ===
+      JSON.stringify({ repositories: [REPO] });
+    expect(await waitFor(cached, 10_000)).toBe(true);
 
     // Upstream stopped (by PID): the second pull can only be served from the cache's storage.
     await stop(upstream);
