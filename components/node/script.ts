@@ -12,13 +12,37 @@ import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
 import { ConfigError, Problem, show } from "../model/errors";
-import { PlanEntry } from "./entries";
+import { beginMarker, endMarker } from "../render/managedBlock";
+import { Health, PlanEntry } from "./entries";
 import { NodePlan, OWNER_RE } from "./plan";
 import { checkNodePath } from "./profiles";
-import { ScriptMode } from "./summary";
+import { ScriptMode, SUMMARY_PREFIX } from "./summary";
 
-/** Version of the script format (printed in every summary line). */
-export const SCRIPT_FORMAT = 1;
+/**
+ * Version of the script format (printed in every summary line). 2: journalled switch, flock, one manifest file
+ * per owner with node identity and allowed directories; a node's format-1 state is refused, not converted.
+ */
+export const SCRIPT_FORMAT = 2;
+
+/** What a part name must look like (it names the part's state directory on the node). */
+const PART_RE = /^[a-z]{1,16}$/;
+
+const ID_PROBE = "id-placeholder";
+/**
+ * The managed-block marker lines with `@ID@` where the block id goes, from the same functions the TypeScript
+ * renderer uses (the node's awk twin gets them in the script header, so the two cannot drift apart).
+ */
+export const MARKER_TEMPLATES: { readonly begin: string; readonly end: string } = {
+  begin: template(beginMarker(ID_PROBE)),
+  end: template(endMarker(ID_PROBE)),
+};
+
+function template(marker: string): string {
+  const parts = marker.split(ID_PROBE);
+  if (parts.length !== 2)
+    throw new Error(`internal: the marker ${JSON.stringify(marker)} must hold its id once`);
+  return parts.join("@ID@");
+}
 
 /** Options of {@link buildNodeScript}. */
 export interface ScriptOptions {
@@ -34,15 +58,51 @@ export interface ScriptOptions {
 }
 
 const SH_DIR = path.join(__dirname, "sh");
-let library: { lib: string; splice: string; configPath: string; json: string; merged: string } | undefined;
+/** The awk programs, as the header variables that carry them. */
+const AWK_FILES: Record<string, string> = {
+  P_AWK_SPLICE: "splice.awk",
+  P_AWK_CONFIG_PATH: "configPath.awk",
+  P_AWK_JSON: "jsonArrays.awk",
+  P_AWK_STAGE: "stage.awk",
+  P_AWK_PLAN: "plan.awk",
+  P_AWK_MERGED: "containerdMerged.awk",
+};
+let library: { lib: string; awk: [string, string][] } | undefined;
+/** The compacted library per set of regions kept (see {@link libraryFor}). */
+const libraries = new Map<string, string>();
+
+/**
+ * Drop what only a reader needs (comment lines, comments after code, blank lines, indentation): the library travels
+ * to every node on every run and is stored in the stack's state. Safe for these files: no here-doc or multi-line
+ * string in them but awk programs (where indentation does not matter), and every line continuation has a blank
+ * before its backslash.
+ */
+function compact(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => dropTrailingComment(l.replace(/^[ \t]+/, "")))
+    .filter((l) => l !== "" && !l.startsWith("#"))
+    .join("\n")
+    .concat("\n");
+}
+
+/**
+ * A line without the comment after its code, when nothing before the " #" can make it part of a word, a string
+ * or a regular expression (no quote, backquote, slash or backslash before it); else the line as it is.
+ */
+function dropTrailingComment(line: string): string {
+  const i = line.indexOf(" #");
+  if (i <= 0 || /['"`/\\]/.test(line.slice(0, i))) return line;
+  return line.slice(0, i).trimEnd();
+}
 
 function lib() {
   library ??= {
     lib: fs.readFileSync(path.join(SH_DIR, "lib.sh"), "utf8"),
-    splice: fs.readFileSync(path.join(SH_DIR, "splice.awk"), "utf8"),
-    configPath: fs.readFileSync(path.join(SH_DIR, "configPath.awk"), "utf8"),
-    json: fs.readFileSync(path.join(SH_DIR, "jsonArrays.awk"), "utf8"),
-    merged: fs.readFileSync(path.join(SH_DIR, "containerdMerged.awk"), "utf8"),
+    awk: Object.entries(AWK_FILES).map(([name, file]) => [
+      name,
+      compact(fs.readFileSync(path.join(SH_DIR, file), "utf8")),
+    ]),
   };
   return library;
 }
@@ -67,11 +127,6 @@ function base64Lines(content: string): string {
   const lines: string[] = [];
   for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
   return lines.join("\n");
-}
-
-function heredocVar(name: string, text: string, delimiter: string): string {
-  if (text.split("\n").includes(delimiter)) throw new Error(`internal: ${delimiter} occurs in ${name}`);
-  return `${name}=$(cat <<'${delimiter}'\n${text.replace(/\n+$/, "")}\n${delimiter}\n)\n`;
 }
 
 /** Check script options without a plan (so that components can refuse them at construction). */
@@ -122,10 +177,24 @@ export function scriptBody(plan: NodePlan, options: ScriptOptions = {}): string 
   const stateRoot = options.stateRoot ?? "/var/lib/pulumi-registries";
   const problems = checkScriptOptions(options);
   if (!OWNER_RE.test(plan.owner)) problems.push({ path: "owner", message: `must match ${OWNER_RE}` });
-  for (const e of plan.entries) {
-    const err = checkNodePath(e.path);
-    if (err) problems.push({ path: `entries[${JSON.stringify(e.path)}]`, message: err });
+  if (plan.part !== undefined && !PART_RE.test(plan.part)) {
+    problems.push({
+      path: "part",
+      message: `${show(plan.part)} must match ${PART_RE} (it names a state directory)`,
+    });
   }
+  const encoded = plan.entries.map((e) => {
+    const at = `entries[${JSON.stringify(e.path)}]`;
+    const err = checkNodePath(e.path);
+    if (err) problems.push({ path: at, message: err });
+    const enc = encodeEntry(e);
+    // The node decodes the payload with awk, one character a byte: a NUL byte cannot travel (no config has one).
+    if (enc.content.includes("\u0000")) problems.push({ path: at, message: "must not contain a NUL byte" });
+    return enc;
+  });
+  plan.services.forEach((svc) => {
+    if (svc.health) problems.push(...checkHealth(svc.health, `services[${JSON.stringify(svc.name)}].health`));
+  });
   if (problems.length) throw new ConfigError(problems);
 
   const out: string[] = [];
@@ -139,6 +208,11 @@ export function scriptBody(plan: NodePlan, options: ScriptOptions = {}): string 
   if (plan.part) out.push(`P_PART=${shQuote(plan.part)}\n`);
   const configPathEntry = plan.entries.find((e) => e.kind === "config-path");
   if (configPathEntry) out.push(`P_CONTAINERD_MAJOR=${configPathEntry.containerdMajor}\n`);
+  // Constants shared with the TypeScript side, so that the node cannot drift from it.
+  out.push(`P_FORMAT=${SCRIPT_FORMAT}\n`);
+  out.push(`P_SUMMARY_PREFIX=${shQuote(SUMMARY_PREFIX)}\n`);
+  out.push(`P_MARK_BEGIN=${shQuote(MARKER_TEMPLATES.begin)}\n`);
+  out.push(`P_MARK_END=${shQuote(MARKER_TEMPLATES.end)}\n`);
 
   out.push("p_services() {\n  :\n");
   for (const svc of plan.services) {
@@ -146,6 +220,8 @@ export function scriptBody(plan: NodePlan, options: ScriptOptions = {}): string 
       const argv = svc[action];
       if (argv) out.push(`  p_service ${shQuote(svc.name)} ${action} ${argv.map(shQuote).join(" ")}\n`);
     }
+    if (svc.health)
+      out.push(`  p_health ${[svc.name, svc.health.kind, ...svc.health.argv].map(shQuote).join(" ")}\n`);
   }
   out.push("}\n");
 
@@ -159,26 +235,110 @@ export function scriptBody(plan: NodePlan, options: ScriptOptions = {}): string 
   plan.entries.forEach((e, i) => {
     const effect = e.effect ? `${e.effect.action}:${e.effect.service}` : "-";
     const check = e.check ? `${e.check.kind}:${e.check.binary}` : "-";
-    const { extra, content } = encodeEntry(e);
+    const { extra, content } = encoded[i];
     const fields = [String(i + 1), e.kind, e.path, e.mode.toString(8), effect, check, extra];
     out.push(`  p_stage ${fields.map(shQuote).join(" ")} <<'P_EOF'\n${base64Lines(content)}\nP_EOF\n`);
   });
   out.push("}\n");
 
-  const { lib: body, splice, configPath, json, merged } = lib();
-  out.push(heredocVar("P_AWK_SPLICE", splice, "P_AWK_EOF"));
-  out.push(heredocVar("P_AWK_CONFIG_PATH", configPath, "P_AWK_EOF"));
-  out.push(heredocVar("P_AWK_JSON", json, "P_AWK_EOF"));
-  // Only scripts that check a containerd config carry the program that reads its merged view.
-  if (plan.entries.some((e) => e.check?.kind === "containerd-merged"))
-    out.push(heredocVar("P_AWK_MERGED", merged, "P_AWK_EOF"));
-  out.push(body);
+  const { awk } = lib();
+  // Only the engines this plan can need (a `files` part of whole files needs none of the editing ones; the
+  // merged-view reader only where a containerd config is checked). Plain quoted assignments: no process is started
+  // to read them (a here-doc in $(cat …) costs a fork each).
+  const needed = neededAwk(plan);
+  for (const [name, text] of awk) if (needed.has(name)) out.push(`${name}=${shQuote(text)}\n`);
+  out.push(libraryFor(plan));
   return out.join("");
+}
+
+/** A health check's problems: a known kind, and a command (its first word a name or an absolute path). */
+function checkHealth(health: Health, at: string): Problem[] {
+  const problems: Problem[] = [];
+  if (health.kind !== "containerd-cri") {
+    problems.push({
+      path: `${at}.kind`,
+      message: `${show(health.kind)} is not a health check: use "containerd-cri"`,
+    });
+  }
+  const argv: unknown = health.argv;
+  if (!Array.isArray(argv) || argv.length === 0 || !argv.every((w) => typeof w === "string")) {
+    problems.push({ path: `${at}.argv`, message: "must be a non-empty list of strings" });
+    return problems;
+  }
+  const cmd = argv[0] as string;
+  const cmdErr = /^[A-Za-z0-9._+-]+$/.test(cmd) ? undefined : checkNodePath(cmd);
+  if (cmdErr) problems.push({ path: `${at}.argv[0]`, message: `${cmdErr}, or a command name such as "ctr"` });
+  return problems;
+}
+
+/**
+ * The awk programs a plan's script needs. Staging and planning always; the editing engines unless the script is
+ * the `files` part of whole files only (a `files` part never holds a block or a daemon.json entry: those always
+ * restart or reload a service); the config_path edit only with a config-path entry; the merged-view reader only
+ * where a containerd config is checked. A script that lacks one it needs stops (the variable is unset).
+ */
+function neededAwk(plan: NodePlan): Set<string> {
+  const needed = new Set(["P_AWK_STAGE", "P_AWK_PLAN"]);
+  if (editsFiles(plan)) {
+    needed.add("P_AWK_SPLICE");
+    needed.add("P_AWK_JSON");
+  }
+  if (plan.entries.some((e) => e.kind === "config-path")) needed.add("P_AWK_CONFIG_PATH");
+  if (plan.entries.some((e) => e.check?.kind === "containerd-merged")) needed.add("P_AWK_MERGED");
+  return needed;
+}
+
+/** Whether a script may edit files others own (everything but a `files` part of whole files only). */
+function editsFiles(plan: NodePlan): boolean {
+  return !(plan.part === "files" && plan.entries.every((e) => e.kind === "file"));
+}
+
+/**
+ * The library as this plan's script carries it: compacted, and without the regions (`# @region NAME` … `# @end
+ * NAME` in lib.sh) it can never run: `services` (a `files` part never has a service action, now or in a journal),
+ * `edit` (see {@link editsFiles}), `check` (no entry with a check), `probes` (no mirror to probe).
+ */
+function libraryFor(plan: NodePlan): string {
+  const drop = new Set<string>();
+  if (plan.part === "files" && plan.services.length === 0) drop.add("services");
+  if (!editsFiles(plan)) drop.add("edit");
+  if (!plan.entries.some((e) => e.check)) drop.add("check");
+  if (plan.probes.length === 0) drop.add("probes");
+  const key = [...drop].sort().join(",");
+  let text = libraries.get(key);
+  if (text === undefined) {
+    text = compact(withoutRegions(lib().lib, drop));
+    libraries.set(key, text);
+  }
+  return text;
+}
+
+/** The text without the lines of the named regions (markers included); unbalanced markers are a build error. */
+function withoutRegions(text: string, drop: ReadonlySet<string>): string {
+  const out: string[] = [];
+  let open: string | undefined;
+  for (const line of text.split("\n")) {
+    const begin = /^# @region ([a-z]+)\b/.exec(line);
+    const end = /^# @end ([a-z]+)$/.exec(line);
+    if (begin) {
+      if (open !== undefined) throw new Error(`internal: region ${begin[1]} opens inside ${open}`);
+      open = begin[1];
+      continue;
+    }
+    if (end) {
+      if (open !== end[1]) throw new Error(`internal: region ${end[1]} closes without being open`);
+      open = undefined;
+      continue;
+    }
+    if (open === undefined || !drop.has(open)) out.push(line);
+  }
+  if (open !== undefined) throw new Error(`internal: region ${open} is not closed`);
+  return out.join("\n");
 }
 
 /**
  * How an entry travels in the script: the EXTRA field of its `p_stage` line and the bytes of its payload. This is the
- * only place that knows the shell side's encoding of each entry kind (see `p_final` in `sh/lib.sh`).
+ * only place that knows the shell side's encoding of each entry kind (see `p_finals` in `sh/lib.sh`).
  */
 function encodeEntry(e: PlanEntry): { extra: string; content: string } {
   switch (e.kind) {

@@ -65,8 +65,10 @@ export const REGISTRY_TABLE: Readonly<Record<1 | 2 | 3 | 4, readonly string[]>> 
  * (CRLF) follow the file's.
  *
  * @throws {ConfigError} when the file does not parse, has non-empty `registry.mirrors` (containerd refuses them
- *   together with `config_path`), defines the table with dotted keys or an inline table, or the edit could not
- *   be proven by parsing; the message says to set `config_path` by hand and gives positions only.
+ *   together with `config_path`, whether written as tables, dotted keys or inline tables), sets any part of the
+ *   registry table with dotted keys or an inline table from a parent table (the line-based edit cannot see
+ *   them; the node's awk twin refuses the same lines), or the edit could not be proven by parsing; the message
+ *   says to set `config_path` by hand and gives positions only.
  * @see https://github.com/containerd/containerd/blob/main/docs/cri/config.md#registry-configuration
  */
 export function enableConfigPath(
@@ -118,6 +120,13 @@ export function enableConfigPath(
         `has registry.configs TLS settings (${withTls.map(([k]) => JSON.stringify(k)).join(", ")}), which containerd 1.x refuses together with config_path ("\`configs.tls\` cannot be set when \`config_path\` is provided"): move them into the registry declaration, delete them from the file, then apply again`,
       );
     }
+  }
+
+  const inline = dottedRegistryLine(existing, table);
+  if (inline > 0) {
+    fail(
+      `sets the registry table (or a part of it) with a dotted key or an inline table from a parent table (line ${inline}); containerd would read it, but it cannot be combined with config_path line by line: write it as [${tableHeader(table)}] tables, then apply again`,
+    );
   }
 
   const current = isTomlTable(registry) ? registry.config_path : undefined;
@@ -197,6 +206,52 @@ function quote(value: string): string {
 /** The header text of a table path: bare keys where TOML allows them, double-quoted otherwise. */
 function tableHeader(keys: readonly string[]): string {
   return keys.map((k) => (/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k))).join(".");
+}
+
+/**
+ * The 1-based number of the first line that reaches into the registry table from a parent table (or the top
+ * level) with a dotted key (`registry.mirrors."x".endpoint = …` under the CRI table) or an inline table
+ * (`registry = { … }`), or 0. Line-based, like the node's awk twin, so that both refuse the same files.
+ */
+function dottedRegistryLine(text: string, table: readonly string[]): number {
+  let current: string[] = [];
+  const lines = splitLines(text);
+  for (let i = 0; i < lines.length; i++) {
+    const header = headerKeys(lines[i].text);
+    if (header !== undefined) {
+      current = header;
+      continue;
+    }
+    if (current.length >= table.length) continue;
+    const keys = keyLineKeys(lines[i].text);
+    if (keys === undefined) continue;
+    const full = [...current, ...keys];
+    if (full.slice(0, table.length).every((k, j) => k === table[j])) return i + 1;
+  }
+  return 0;
+}
+
+/** The dotted key of a `a."b".'c' = value` line, or undefined if the line is not a key line. */
+function keyLineKeys(line: string): string[] | undefined {
+  const keys: string[] = [];
+  let rest = line;
+  for (;;) {
+    const k = /^[ \t]*(?:([A-Za-z0-9_-]+)|"((?:[^"\\]|\\.)*)"|'([^']*)')[ \t]*/.exec(rest);
+    if (!k) return undefined;
+    if (k[1] !== undefined) keys.push(k[1]);
+    else if (k[3] !== undefined) keys.push(k[3]);
+    else {
+      try {
+        keys.push(JSON.parse(`"${k[2]}"`) as string);
+      } catch {
+        return undefined;
+      }
+    }
+    rest = rest.slice(k[0].length);
+    if (rest.startsWith("=")) return keys;
+    if (!rest.startsWith(".")) return undefined;
+    rest = rest.slice(1);
+  }
 }
 
 /** The key segments of a `[table]` header line, or undefined if the line is not one. */

@@ -1,9 +1,10 @@
 import * as fs from "fs";
 import { BlockEntry, ConfigPathEntry } from "../../components/node";
+import { MARKER_TEMPLATES } from "../../components/node/script";
 import { finalNl, runAwk, tempFiles } from "./awk";
 
 /**
- * What the node script's `p_final` makes of a file for a `config-path` or `block` entry, with the node's own awk
+ * What the node script's `p_finals` makes of a file for a `config-path` or `block` entry, with the node's own awk
  * programs (configPath.awk, then splice.awk) under `awk` (Debian's mawk by default). Throws when an awk fails.
  */
 export function editOnTheNode(
@@ -33,7 +34,14 @@ export function editOnTheNode(
     const r = runAwk(
       awk,
       "splice.awk",
-      { id: entry.blockId, mode: "splice", blockfile: paths.block, final_nl: finalNl(text) },
+      {
+        id: entry.blockId,
+        mode: "splice",
+        blockfile: paths.block,
+        final_nl: finalNl(text),
+        mark_begin: MARKER_TEMPLATES.begin,
+        mark_end: MARKER_TEMPLATES.end,
+      },
       paths.existing,
     );
     if (r.code !== 0 || r.stderr !== "") throw new Error(`splice.awk: exit ${r.code} ${r.stderr}`);

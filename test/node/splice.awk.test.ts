@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import { MANAGED_BLOCK_ID, spliceManagedBlock } from "../../components/render/managedBlock";
+import { MARKER_TEMPLATES } from "../../components/node/script";
 import { SPLICE_CASES } from "../render/managedBlock.cases";
 import { AWKS, finalNl, runAwk, tempFiles } from "../helpers/awk";
 
@@ -19,6 +20,9 @@ describe.each(AWKS)("splice.awk under %s", (_name, awk) => {
           mode: c.block === undefined ? "strip" : "splice",
           blockfile: paths.block,
           final_nl: finalNl(c.existing),
+          // The script header carries the markers from managedBlock.ts (see buildNodeScript).
+          mark_begin: MARKER_TEMPLATES.begin,
+          mark_end: MARKER_TEMPLATES.end,
         },
         paths.existing,
       );

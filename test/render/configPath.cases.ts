@@ -356,4 +356,88 @@ export const CONFIG_PATH_CASES: ConfigPathCase[] = [
     expected: "error",
   },
   { name: "unknown version", existing: "version = 5\n", configPath: P, expected: "error" },
+  // Registry settings written as dotted keys or inline tables (issue 8 item 5: containerd reads them, then refuses
+  // `mirrors` together with config_path and boots without its CRI plugin).
+  {
+    name: "dotted mirrors under the CRI table: refused",
+    existing: `version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  registry.mirrors."quay.io".endpoint = ["https://x"]\n`,
+    configPath: P,
+    expected: "error",
+  },
+  {
+    name: "dotted mirrors under the CRI images table (version 3): refused",
+    existing: `version = 3\n[plugins."io.containerd.cri.v1.images"]\n  registry.mirrors."quay.io".endpoint = ["https://x"]\n`,
+    configPath: P,
+    expected: "error",
+  },
+  {
+    name: "dotted mirrors under [plugins]: refused",
+    existing: `version = 2\n[plugins]\n  "io.containerd.grpc.v1.cri".registry.mirrors."quay.io".endpoint = ["https://x"]\n`,
+    configPath: P,
+    expected: "error",
+  },
+  {
+    name: "dotted mirrors at the top level: refused",
+    existing: `version = 2\nplugins."io.containerd.grpc.v1.cri".registry.mirrors."quay.io".endpoint = ["https://x"]\n`,
+    configPath: P,
+    expected: "error",
+  },
+  {
+    name: "inline mirrors table under the CRI table: refused",
+    existing: `version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  registry = { mirrors = { "quay.io" = { endpoint = ["https://x"] } } }\n`,
+    configPath: P,
+    expected: "error",
+  },
+  {
+    name: "dotted configs auth under the CRI table: refused",
+    existing: `version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  registry.configs."r".auth.username = "u"\n`,
+    configPath: P,
+    expected: "error",
+  },
+  {
+    name: "dotted registry key before the registry table header: refused",
+    existing: `version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  registry.configs."r".auth.username = "u"\n${V2}\n  config_path = ""\n`,
+    configPath: P,
+    expected: "error",
+  },
+  {
+    name: "dotted configs TLS inside the registry table: refused",
+    existing: `version = 2\n${V2}\n  configs."r".tls.ca_file = "/x"\n`,
+    configPath: P,
+    expected: "error",
+  },
+  {
+    name: "inline configs TLS inside the registry table: refused",
+    existing: `version = 2\n${V2}\n  configs."r" = { tls = { ca_file = "/x" } }\n`,
+    configPath: P,
+    expected: "error",
+  },
+  {
+    name: "dotted mirrors inside the registry table: refused",
+    existing: `version = 2\n${V2}\n  mirrors."quay.io".endpoint = ["https://x"]\n`,
+    configPath: P,
+    expected: "error",
+  },
+  {
+    name: "mirrors spelled with a unicode escape: refused",
+    existing: `version = 2\n[plugins."io.containerd.grpc.v1.cri".registry."\\u006dirrors"."quay.io"]\nendpoint = ["https://x"]\n`,
+    configPath: P,
+    expected: "error",
+  },
+  {
+    name: "an empty inline mirrors table is fine",
+    existing: `version = 2\n${V2}\n  mirrors = {}\n`,
+    configPath: P,
+    expected: `version = 2\n${V2}\n  config_path = "${P}"\n  mirrors = {}\n`,
+    changed: true,
+    version: 2,
+  },
+  {
+    name: "a dotted key of another CRI setting is fine",
+    existing: `version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  containerd.snapshotter = "overlayfs"\n${V2}\n  config_path = ""\n`,
+    configPath: P,
+    expected: `version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  containerd.snapshotter = "overlayfs"\n${V2}\n  config_path = "${P}"\n`,
+    changed: true,
+    version: 2,
+  },
 ];

@@ -96,7 +96,7 @@ describe("enableConfigPath", () => {
     [
       "dotted keys",
       `version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  registry.config_path = "hunter2"\n`,
-      'containerd config.toml: could not take config_path: the edited file no longer parses (line 5, column 46), probably because the registry table is written with dotted keys or as an inline table; set config_path = "/etc/containerd/certs.d" in the registry table by hand, then apply again',
+      'containerd config.toml: sets the registry table (or a part of it) with a dotted key or an inline table from a parent table (line 3); containerd would read it, but it cannot be combined with config_path line by line: write it as [plugins."io.containerd.grpc.v1.cri".registry] tables, then apply again',
     ],
     [
       "multi-line value",

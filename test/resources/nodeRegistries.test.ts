@@ -243,7 +243,7 @@ describe("NodeRegistries: what each part's script carries", () => {
     const packed = unwrap<string>(files!.inputs.stdin);
     expect(packed.startsWith("#!/bin/sh\n")).toBe(true);
     expect(packed.length).toBeLessThan(script(files).length / 2);
-    expect(script(files)).toContain("p_main\n");
+    expect(script(files)).toContain('\np_main "$@"\n');
   });
 
   test("a declaration whose leaves are Outputs gives the same scripts as the plain one", async () => {

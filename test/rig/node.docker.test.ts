@@ -227,14 +227,25 @@ describe("the docker profile on a real dockerd 20.10 (node2)", () => {
     await nodeExec(n2, ["sh", "-c", 'cat > "$1"', "sh", file], { stdin: broken });
     try {
       const offset = logSize();
-      const other = script(REGISTRIES, "docker-check", { daemonJson: file, reload: ["true"] });
+      // Its own certs dir too: a whole file belongs to one owner (a second owner declaring it is refused).
+      const other = script(REGISTRIES, "docker-check", {
+        daemonJson: file,
+        certsDir: "/etc/docker/certs-check.d",
+        reload: ["true"],
+      });
       const r = await sshRun(n2, nodeCommand("apply"), other);
       expect(r.code).toBe(66);
       expect(r.stderr).toContain(`the new ${file} was refused by dockerd`);
       expect(nodeFile(n2, file)).toBe(broken);
       expect(logSince(offset)).not.toContain("Got signal to reload configuration");
     } finally {
-      await nodeExec(n2, ["rm", "-rf", file, "/var/lib/pulumi-registries/docker-check"]);
+      await nodeExec(n2, [
+        "rm",
+        "-rf",
+        file,
+        "/etc/docker/certs-check.d",
+        "/var/lib/pulumi-registries/docker-check",
+      ]);
     }
   });
 

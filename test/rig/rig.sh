@@ -405,6 +405,8 @@ state = "$n/containerd/state"
   [plugins."io.containerd.internal.v1.opt"]
     path = "$n/containerd/opt"
 EOF
+  # The stock file as written, outside the node: tests put it back from here, whatever ran before them.
+  cp "$n/etc.upper/containerd/config.toml" "$n/config.toml.stock"
 }
 
 # Payloads: name|text. Each gets its own digest, so a pull proves which registry/path served it.

@@ -3,38 +3,80 @@
 # whole TOML; this one reads table headers and key lines, and the node's containerd checks the result).
 # Variables: value (the hosts directory), exists (0/1), final_nl (1 when the input is empty or ends with "\n"),
 # major (1 or 2: the version of a new file; on 2, containerd 2.2.0/2.2.1's default config_path list, which the
-# transfer service of containerd 2.1+ takes as one directory, is replaced by value). Prints the new file. Exit 3: registry.mirrors entries; exit 4:
-# registry.configs TLS settings (both refused by containerd with config_path); exit 5: a layout it cannot edit.
-function header_keys(s,    inner, c, k, q, i, n) {
+# transfer service of containerd 2.1+ takes as one directory, is replaced by value). Prints the new file.
+# Exit 3: registry.mirrors entries; exit 4:
+# registry.configs TLS settings (both refused by containerd with config_path); exit 5: a layout it cannot edit;
+# exit 6: the registry table (or part of it) set with dotted keys or an inline table from a parent table.
+function hexval(h,    v, i, d) {
+  v = 0
+  for (i = 1; i <= length(h); i++) {
+    d = index("0123456789abcdef", tolower(substr(h, i, 1)))
+    if (!d) return -1
+    v = v * 16 + d - 1
+  }
+  return v
+}
+function key_seg(    c, k, q, i, e, n, code) {
+  # One key segment at the start of `rest` (bare, "basic" or 'literal') into seg; rest loses it. 0: not a key.
+  sub(/^[ \t]*/, "", rest)
+  c = substr(rest, 1, 1)
+  if (c == "\"" || c == "'") {
+    k = ""
+    for (i = 2; i <= length(rest); i++) {
+      q = substr(rest, i, 1)
+      if (c == "\"" && q == "\\") {
+        e = substr(rest, i + 1, 1)
+        if (e == "u" || e == "U") {
+          # \uXXXX and \UXXXXXXXX spell ASCII names too ("\u006dirrors" is "mirrors" to containerd).
+          n = (e == "u") ? 4 : 8
+          code = hexval(substr(rest, i + 2, n))
+          k = k ((code > 0 && code < 128) ? sprintf("%c", code) : "\\" e substr(rest, i + 2, n))
+          i += 1 + n
+          continue
+        }
+        k = k e
+        i++
+        continue
+      }
+      if (q == c) break
+      k = k q
+    }
+    if (i > length(rest)) return 0
+    rest = substr(rest, i + 1)
+  } else {
+    if (!match(rest, /^[A-Za-z0-9_-]+/)) return 0
+    k = substr(rest, 1, RLENGTH)
+    rest = substr(rest, RLENGTH + 1)
+  }
+  seg = k
+  sub(/^[ \t]*/, "", rest)
+  return 1
+}
+function header_keys(s,    n) {
   # Split a "[a.\"b\".'c']" header line into hk[1..n]; returns n, or 0 when the line is not a table header.
   if (s !~ /^[ \t]*\[[^[]/) return 0
   sub(/^[ \t]*\[/, "", s)
   if (!match(s, /\][ \t]*(#.*)?$/)) return 0
-  inner = substr(s, 1, RSTART - 1)
+  rest = substr(s, 1, RSTART - 1)
   n = 0
   while (1) {
-    sub(/^[ \t]*/, "", inner)
-    c = substr(inner, 1, 1)
-    if (c == "\"" || c == "'") {
-      k = ""
-      for (i = 2; i <= length(inner); i++) {
-        q = substr(inner, i, 1)
-        if (c == "\"" && q == "\\") { k = k substr(inner, i + 1, 1); i++; continue }
-        if (q == c) break
-        k = k q
-      }
-      if (i > length(inner)) return 0
-      inner = substr(inner, i + 1)
-    } else {
-      if (!match(inner, /^[A-Za-z0-9_-]+/)) return 0
-      k = substr(inner, 1, RLENGTH)
-      inner = substr(inner, RLENGTH + 1)
-    }
-    hk[++n] = k
-    sub(/^[ \t]*/, "", inner)
-    if (inner == "") return n
-    if (substr(inner, 1, 1) != ".") return 0
-    inner = substr(inner, 2)
+    if (!key_seg()) return 0
+    hk[++n] = seg
+    if (rest == "") return n
+    if (substr(rest, 1, 1) != ".") return 0
+    rest = substr(rest, 2)
+  }
+}
+function line_keys(s,    n) {
+  # Split the dotted key of a "a.\"b\" = value" line into kk[1..n] (the value text into kv); 0: not a key line.
+  rest = s
+  n = 0
+  while (1) {
+    if (!key_seg()) return 0
+    kk[++n] = seg
+    if (substr(rest, 1, 1) == "=") { kv = substr(rest, 2); return n }
+    if (substr(rest, 1, 1) != ".") return 0
+    rest = substr(rest, 2)
   }
 }
 function starts_with_table(n, extra,    i) { # hk[1..n] begins with the registry table plus `extra` more keys
@@ -74,22 +116,39 @@ END {
   else exit 5
   tn = 3
   hdr = 0
-  cur = ""
+  cn = 0
   for (i = 1; i <= NR; i++) {
     n = header_keys(text[i])
     if (n) {
-      cur = ""
-      if (n == tn && starts_with_table(n, 0)) { cur = "registry"; if (!hdr) hdr = i }
+      cn = n
+      for (j = 1; j <= n; j++) ck[j] = hk[j]
+      if (n == tn && starts_with_table(n, 0)) { if (!hdr) hdr = i }
       else if (starts_with_table(n, 2) && hk[tn + 1] == "mirrors") exit 3
-      else if (n == tn + 1 && starts_with_table(n, 1) && hk[tn + 1] == "mirrors") cur = "mirrors"
       else if (version < 3 && starts_with_table(n, 3) && hk[tn + 1] == "configs" && hk[tn + 3] == "tls") exit 4
-      else if (version < 3 && n == tn + 2 && starts_with_table(n, 2) && hk[tn + 1] == "configs") cur = "config"
       continue
     }
     if (text[i] ~ /^[ \t]*(#.*)?$/) continue
-    if (cur == "mirrors") exit 3
-    if (cur == "config" && text[i] ~ /^[ \t]*("tls"|'tls'|tls)[ \t]*[=.]/) exit 4
-    if (cur == "registry" && text[i] ~ /^[ \t]*("mirrors"|'mirrors'|mirrors)[ \t]*[=.]/) exit 3
+    m = line_keys(text[i])
+    if (!m) continue
+    # The full key path of this line: the current table's keys, then the dotted key.
+    for (j = 1; j <= m; j++) ck[cn + j] = kk[j]
+    L = cn + m
+    if (cn < tn) {
+      # From a parent table (or the top level), a dotted key or an inline table that reaches into the registry
+      # table: containerd reads it, but this line-based edit cannot see or combine it (exit 6).
+      same = 1
+      for (j = 1; j <= L && j <= tn; j++) if (ck[j] != tk[j]) same = 0
+      if (same) exit 6
+      continue
+    }
+    same = 1
+    for (j = 1; j <= tn; j++) if (ck[j] != tk[j]) same = 0
+    if (!same) continue
+    if (ck[tn + 1] == "mirrors" && (L >= tn + 2 || kv !~ /^[ \t]*\{[ \t]*\}[ \t]*(#.*)?$/)) exit 3
+    if (version < 3 && ck[tn + 1] == "configs") {
+      if (L >= tn + 3 && ck[tn + 3] == "tls") exit 4
+      if (L < tn + 3 && kv ~ /(^|[{ \t,.])("tls"|'tls'|tls)[ \t]*[=.]/) exit 4
+    }
   }
   key = -1
   if (hdr) {

@@ -1,9 +1,14 @@
 # Node-side twin of spliceManagedBlock (components/render/managedBlock.ts); both pass
 # test/render/managedBlock.cases.ts. Variables: id, mode (splice|strip), blockfile (splice), final_nl (1 when the
-# input is empty or ends with a newline). Exit 3: damaged markers; exit 4: the block holds its own markers.
+# input is empty or ends with a newline), mark_begin and mark_end (the marker lines with "@ID@" where the id goes;
+# the script header carries them from managedBlock.ts, so the two twins cannot drift apart). Exit 3: damaged
+# markers; exit 4: the block holds its own markers.
 BEGIN {
-  B = "# >>> pulumi-registries " id " (managed block: do not edit) >>>"
-  E = "# <<< pulumi-registries " id " <<<"
+  B = mark_begin
+  E = mark_end
+  # Ids are [a-z0-9._-]: nothing in them is special in a replacement text.
+  sub(/@ID@/, id, B)
+  sub(/@ID@/, id, E)
 }
 {
   line[NR] = $0
