@@ -219,7 +219,27 @@ export async function filesContaining(n: RigNode, needle: string): Promise<strin
   };
   walk("/etc", n.upperEtc);
   walk("/var", n.upperVar);
-  const run = await nodeExec(n, ["grep", "-rl", "--", needle, "/run", "/tmp"]);
+  // The nodes see the host's /tmp and /run: this checkout (and its rig, whose node files are read above) may live
+  // there, as a CI clone does; it is not the node's, so it is left out.
+  const repo = path.resolve(__dirname, "..", "..");
+  const run = await nodeExec(n, [
+    "find",
+    "/run",
+    "/tmp",
+    "-path",
+    repo,
+    "-prune",
+    "-o",
+    "-type",
+    "f",
+    "-exec",
+    "grep",
+    "-l",
+    "--",
+    needle,
+    "{}",
+    "+",
+  ]);
   found.push(...run.stdout.split("\n").filter((l) => l !== ""));
   return found.sort();
 }
