@@ -27,19 +27,24 @@ const TEMPLATES: [string, string[]][] = [
   [
     "private-registry",
     [
-      "prod-node1-files",
-      "prod-node1-services",
-      "prod-node2-files",
-      "prod-node2-services",
-      "prod-node3-files",
-      "prod-node3-services",
+      "prod-nodes-node1-files",
+      "prod-nodes-node1-services",
+      "prod-nodes-node2-files",
+      "prod-nodes-node2-services",
+      "prod-nodes-node3-files",
+      "prod-nodes-node3-services",
     ],
   ],
   [
     "china-mirrors",
-    ["regional-node1-files", "regional-node1-services", "regional-node2-files", "regional-node2-services"],
+    [
+      "regional-nodes-node1-files",
+      "regional-nodes-node1-services",
+      "regional-nodes-node2-files",
+      "regional-nodes-node2-services",
+    ],
   ],
-  ["air-gapped-k3s", ["edge-agent1-services", "edge-agent2-services"]],
+  ["air-gapped-k3s", ["edge-nodes-agent1-services", "edge-nodes-agent2-services"]],
   ["render-only", []],
   [
     "microk8s-cluster",

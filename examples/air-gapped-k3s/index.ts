@@ -5,7 +5,7 @@
  * `disableDefaultEndpoint`. Each agent probes the mirror first: a mirror that does not answer is never configured.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterRegistries, Registry } from "@registry-setup/pulumi-registries";
+import { RegistrySetup, Registry } from "@registry-setup/pulumi-registries";
 import { readableFiles } from "@registry-setup/pulumi-registries/program";
 
 const config = new pulumi.Config();
@@ -30,7 +30,7 @@ for (const name of names) {
   };
 }
 
-const setup = new ClusterRegistries("edge", {
+const setup = new RegistrySetup("edge", {
   registries,
   nodes: hosts.map((host, i) => ({
     name: `agent${i + 1}`,

@@ -5,7 +5,7 @@
  * still falls back to its upstream when the mirror fails.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterRegistries, Mirror, ProfileKind } from "@registry-setup/pulumi-registries";
+import { RegistrySetup, Mirror, ProfileKind } from "@registry-setup/pulumi-registries";
 import { readableFiles } from "@registry-setup/pulumi-registries/program";
 
 const config = new pulumi.Config();
@@ -20,7 +20,7 @@ const mirror = (endpoint: string): Mirror => ({
   overridePath: new URL(endpoint).pathname.length > 1,
 });
 
-const setup = new ClusterRegistries("regional", {
+const setup = new RegistrySetup("regional", {
   registries: {
     "registry.k8s.io": {
       mirrors: [

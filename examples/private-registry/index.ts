@@ -4,7 +4,7 @@
  * time) and into kubelet's node-level config.json. Secrets come from secret config and stay secret.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterRegistries } from "@registry-setup/pulumi-registries";
+import { RegistrySetup } from "@registry-setup/pulumi-registries";
 import { readableFiles } from "@registry-setup/pulumi-registries/program";
 
 const config = new pulumi.Config();
@@ -12,7 +12,7 @@ const privateKey = config.requireSecret("sshPrivateKey");
 const hosts = config.requireObject<string[]>("nodes");
 const hostKeys = config.requireObject<string[]>("nodeHostKeys");
 
-const setup = new ClusterRegistries("prod", {
+const setup = new RegistrySetup("prod", {
   registries: {
     [config.require("registry")]: {
       tls: { ca: config.require("registryCa") },
