@@ -14,6 +14,7 @@ export {
   NodeClass,
   NodeClassRegistries,
   NodeClassRegistriesArgs,
+  NodeClassesArgs,
 } from "./resources/nodeClassRegistries";
 export {
   RegistrySetup,

@@ -12,7 +12,7 @@ import { PartName } from "../node/entries";
 import { planRollout } from "../node/rollout";
 import { ApplySummary } from "../node/summary";
 import {
-  checkNode,
+  checkNodes,
   checkSettings,
   ClusterNode,
   DriftMode,
@@ -163,20 +163,8 @@ export function checkClusterArgs(
     problems.add("maxUnavailable", `${show(maxUnavailable)} must be a whole number of at least 1`);
   }
   const settings = checkSettings(problems, args);
-  const nodes = Array.isArray(args.nodes) ? args.nodes : [];
-  if (!Array.isArray(args.nodes) || args.nodes.length === 0)
-    problems.add("nodes", "must list at least one node");
-  const names = new Map<unknown, number>();
   const hosts = new Map<string, number>();
-  nodes.forEach((n, i) => {
-    checkNode(problems, n, `nodes[${i}]`, settings);
-    const prior = names.get(n?.name);
-    if (prior !== undefined) {
-      problems.add(
-        `nodes[${i}].name`,
-        `${show(n.name)} is also the name of nodes[${prior}]: node names must be unique`,
-      );
-    } else names.set(n?.name, i);
+  checkNodes(problems, args.nodes, settings, (n, at, i) => {
     // Two entries that reach the same host with the same owner would give back each other's files.
     const c = n?.connection as { host?: unknown; port?: unknown } | undefined;
     if (c && typeof c.host === "string" && !pulumi.Output.isInstance(c.port)) {
@@ -184,7 +172,7 @@ export function checkClusterArgs(
       const same = hosts.get(key);
       if (same !== undefined) {
         problems.add(
-          `nodes[${i}].connection.host`,
+          `${at}.connection.host`,
           `${show(c.host)} is also reached by nodes[${same}]: one host is one node (list its profiles together), or give the other stack its own owner`,
         );
       } else hosts.set(key, i);

@@ -99,6 +99,33 @@ export function checkSettings(
   };
 }
 
+/**
+ * Check a list of nodes under `nodes`: at least one, each one ({@link checkNode}), names unique; `each` adds what a
+ * caller checks per node. Returns the list (empty when it was not one).
+ */
+export function checkNodes(
+  problems: Problems,
+  input: unknown,
+  settings: NodeSettings,
+  each?: (node: ClusterNode, path: string, index: number) => void,
+): ClusterNode[] {
+  const nodes = Array.isArray(input) ? (input as ClusterNode[]) : [];
+  if (nodes.length === 0) problems.add("nodes", "must list at least one node");
+  const names = new Map<unknown, number>();
+  nodes.forEach((n, i) => {
+    checkNode(problems, n, `nodes[${i}]`, settings);
+    const prior = names.get(n?.name);
+    if (prior !== undefined) {
+      problems.add(
+        `nodes[${i}].name`,
+        `${show(n.name)} is also the name of nodes[${prior}]: node names must be unique`,
+      );
+    } else names.set(n?.name, i);
+    each?.(n, `nodes[${i}]`, i);
+  });
+  return nodes;
+}
+
 /** Check one node's own arguments (not the declaration); problems are recorded under `path`. */
 export function checkNode(problems: Problems, node: unknown, path: string, settings: NodeSettings): void {
   if (typeof node !== "object" || node === null || Array.isArray(node)) {

@@ -57,10 +57,11 @@ export interface NodeClass {
   maxUnavailable?: number;
 }
 
-/** Arguments of {@link NodeClassRegistries}. */
-export interface NodeClassRegistriesArgs {
-  /** The registries every node must use, keyed by the name images use. Passwords and keys may be secret Outputs. */
-  registries: RegistriesInput;
+/**
+ * The node classes and how their DaemonSets run: `NodeClassRegistries`' own settings, and `RegistrySetup`'s
+ * `nodeClasses` (whose kubectl comes from its `kubectl` settings).
+ */
+export interface NodeClassesArgs {
   /** The node classes (at least one); names must be unique, and no class may select every node of another. */
   classes: NodeClass[];
   /** The namespace of the DaemonSets and their payloads. Defaults to `registry-setup-nodes`. */
@@ -89,6 +90,14 @@ export interface NodeClassRegistriesArgs {
   driftCheckSeconds?: number;
   /** How long `pulumi up` waits for each DaemonSet's rollout, in seconds. Defaults to the Kubernetes provider's. */
   rolloutTimeoutSeconds?: number;
+  /** How long a give-back waits for every node of a part, in seconds (0–86400). Defaults to 600. */
+  giveBackTimeoutSeconds?: number;
+}
+
+/** Arguments of {@link NodeClassRegistries}. */
+export interface NodeClassRegistriesArgs extends NodeClassesArgs {
+  /** The registries every node must use, keyed by the name images use. Passwords and keys may be secret Outputs. */
+  registries: RegistriesInput;
   /**
    * The kubeconfig file kubectl uses when the give-back commands run (on `pulumi destroy`, or when a class is
    * removed). Defaults to kubectl's own (`$KUBECONFIG`, `~/.kube/config`). It must reach the cluster the
@@ -97,8 +106,6 @@ export interface NodeClassRegistriesArgs {
   kubeconfig?: string;
   /** The kubeconfig context kubectl uses. Defaults to the current context. */
   kubeContext?: string;
-  /** How long a give-back waits for every node of a part, in seconds (0–86400). Defaults to 600. */
-  giveBackTimeoutSeconds?: number;
   /**
    * Who owns the files on the nodes: names each node's state and the Kubernetes objects. Two stacks that manage the
    * same nodes need different owners. Lowercase letters, digits and `-` here. Defaults to `registries`.

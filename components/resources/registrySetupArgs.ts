@@ -8,7 +8,9 @@ import { RegistriesInput } from "../inputs/types";
 import { ClusterArgs } from "../model/cluster";
 import { KubectlArgs } from "./clusterPullSecrets";
 import { ClusterNode, DriftMode } from "./node";
-import { ImagePullPolicy, NodeClass } from "./nodeClassRegistries";
+import { NodeClassesArgs } from "./nodeClassRegistries";
+
+export { NodeClassesArgs } from "./nodeClassRegistries";
 import { RenderTarget } from "./renderTargets";
 
 /** The MicroK8s registry addon (`microk8s enable registry`) on one node. */
@@ -21,34 +23,6 @@ export interface RegistryAddonArgs {
   storageClass?: string;
   /** Keep the registry's volume (and so its images) when the addon is disabled on destroy. Defaults to false. */
   keepData?: boolean;
-}
-
-/**
- * Node classes configured from inside the cluster (see `NodeClassRegistries`): the same declaration, applied by a
- * DaemonSet per class to every node its selector picks, including nodes that join later. kubectl (for the give-back
- * on destroy) uses RegistrySetup's `kubectl` settings.
- */
-export interface NodeClassesArgs {
-  /** The node classes (at least one); names must be unique, and no class may select every node of another. */
-  classes: NodeClass[];
-  /** The namespace of the DaemonSets and their payloads. Defaults to `registry-setup-nodes`. */
-  namespace?: string;
-  /** Create the namespace (labelled for privileged Pods). Defaults to true. */
-  createNamespace?: boolean;
-  /** The image the Pods run: any image with a POSIX shell and nsenter. Defaults to busybox pinned by digest. */
-  image?: string;
-  /** When kubelet pulls the image: IfNotPresent (default), Always or Never (side-loaded images). */
-  imagePullPolicy?: ImagePullPolicy;
-  /** Run on tainted nodes too (control planes, dedicated pools). Defaults to true. */
-  tolerateAllTaints?: boolean;
-  /** A PriorityClass for the Pods, e.g. system-node-critical. */
-  priorityClassName?: string;
-  /** How often the checker looks for drift, in seconds (0 turns the checker off). Defaults to 600. */
-  driftCheckSeconds?: number;
-  /** How long `pulumi up` waits for each DaemonSet's rollout, in seconds. Defaults to the Kubernetes provider's. */
-  rolloutTimeoutSeconds?: number;
-  /** How long a give-back waits for every node of a part, in seconds (0–86400). Defaults to 600. */
-  giveBackTimeoutSeconds?: number;
 }
 
 /** Arguments of RegistrySetup. */

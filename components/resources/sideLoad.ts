@@ -13,7 +13,7 @@ import { OWNER_RE } from "../node/plan";
 import { PROFILES, RuntimeProfile, setting } from "../node/profiles";
 import { shQuote } from "../node/script";
 import { SshTransport } from "../transport/ssh";
-import { checkNode, checkSettings, ClusterNode } from "./node";
+import { checkNodes, checkSettings, ClusterNode } from "./node";
 import { ArchiveImage, ImageArchive, ImageArchiveError, readImageArchive, sha256File } from "./imageArchive";
 import { throwProblems, warnWithoutHostKey } from "./problems";
 import { componentScript, shSettings } from "./scripts";
@@ -180,24 +180,13 @@ export function checkSideLoad(problems: Problems, args: SideLoadComponentArgs): 
   }
   // A bad owner is reported once, here (not again for every node).
   const settings = checkSettings(problems, { owner: OWNER_RE.test(String(owner)) ? owner : undefined });
-  const nodes = Array.isArray(args.nodes) ? args.nodes : [];
-  if (nodes.length === 0) problems.add("nodes", "must list at least one node");
   const tools = new Map<string, ImportTool>();
-  const names = new Map<unknown, number>();
-  nodes.forEach((n, i) => {
-    checkNode(problems, n, `nodes[${i}]`, settings);
-    const prior = names.get(n?.name);
-    if (prior !== undefined) {
-      problems.add(
-        `nodes[${i}].name`,
-        `${show(n.name)} is also the name of nodes[${prior}]: node names must be unique`,
-      );
-    } else names.set(n?.name, i);
+  const nodes = checkNodes(problems, args.nodes, settings, (n, at) => {
     if (Array.isArray(n?.profiles)) {
       try {
         tools.set(n.name, importTool(n.profiles));
       } catch (e) {
-        problems.add(`nodes[${i}].profiles`, (e as Error).message);
+        problems.add(`${at}.profiles`, (e as Error).message);
       }
     }
   });
