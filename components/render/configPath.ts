@@ -231,10 +231,13 @@ function dottedRegistryLine(text: string, table: readonly string[]): number {
   return 0;
 }
 
-/** The dotted key of a `a."b".'c' = value` line, or undefined if the line is not a key line. */
-function keyLineKeys(line: string): string[] | undefined {
+/**
+ * The key segments (bare, "basic" or 'literal', dot-separated) at the start of `text`, up to where `done` says the
+ * key ends; undefined if the text does not start with such a key.
+ */
+function dottedKeys(text: string, done: (rest: string) => boolean): string[] | undefined {
   const keys: string[] = [];
-  let rest = line;
+  let rest = text;
   for (;;) {
     const k = /^[ \t]*(?:([A-Za-z0-9_-]+)|"((?:[^"\\]|\\.)*)"|'([^']*)')[ \t]*/.exec(rest);
     if (!k) return undefined;
@@ -248,35 +251,21 @@ function keyLineKeys(line: string): string[] | undefined {
       }
     }
     rest = rest.slice(k[0].length);
-    if (rest.startsWith("=")) return keys;
+    if (done(rest)) return keys;
     if (!rest.startsWith(".")) return undefined;
     rest = rest.slice(1);
   }
 }
 
+/** The dotted key of a `a."b".'c' = value` line, or undefined if the line is not a key line. */
+function keyLineKeys(line: string): string[] | undefined {
+  return dottedKeys(line, (rest) => rest.startsWith("="));
+}
+
 /** The key segments of a `[table]` header line, or undefined if the line is not one. */
 function headerKeys(line: string): string[] | undefined {
   const m = /^[ \t]*\[(?!\[)(.*)\][ \t]*(#.*)?$/.exec(line);
-  if (!m) return undefined;
-  const keys: string[] = [];
-  let rest = m[1];
-  for (;;) {
-    const k = /^[ \t]*(?:([A-Za-z0-9_-]+)|"((?:[^"\\]|\\.)*)"|'([^']*)')[ \t]*/.exec(rest);
-    if (!k) return undefined;
-    if (k[1] !== undefined) keys.push(k[1]);
-    else if (k[3] !== undefined) keys.push(k[3]);
-    else {
-      try {
-        keys.push(JSON.parse(`"${k[2]}"`) as string);
-      } catch {
-        return undefined;
-      }
-    }
-    rest = rest.slice(k[0].length);
-    if (rest === "") return keys;
-    if (!rest.startsWith(".")) return undefined;
-    rest = rest.slice(1);
-  }
+  return m ? dottedKeys(m[1], (rest) => rest === "") : undefined;
 }
 
 function sameKeys(a: string[] | undefined, b: readonly string[]): boolean {
