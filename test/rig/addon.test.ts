@@ -17,6 +17,7 @@ import { ClusterRegistries, MicroK8sRegistryAddon, MicroK8sRegistryAddonArgs } f
 import { MICROK8S_ADDON_HOOKS } from "../../components/resources/microk8sAddon";
 import { declareResources, SimulatedStack } from "../helpers/commandHarness";
 import { rigScratch } from "../helpers/consumers";
+import { resetNode } from "../helpers/nodeScript";
 import {
   criPull,
   criRemove,
@@ -361,6 +362,8 @@ describe("the addon's endpoint, for real: node2 and node3 pull from a registry a
 
   beforeAll(async () => {
     await resetStandin();
+    // node2 and node3 as the rig started them, whatever earlier files left there.
+    await Promise.all([n2, n3].map((n) => resetNode(n, `${rig.scripts.nodeContainerd} restart`)));
     scratch = rigScratch("addon");
     const layout = path.join(scratch, "oci");
     const [digest, configDigest] = (
@@ -452,7 +455,10 @@ describe("the addon's endpoint, for real: node2 and node3 pull from a registry a
       await criRemove(n.containerdSocket, REF);
     }
     const gone = await stack.destroy();
-    for (const [name, r] of gone) expect([name, (r as RunResult).code]).toEqual([name, 0]);
+    for (const [name, r] of gone) {
+      const res = r as RunResult;
+      expect([name, res.code, res.code === 0 ? "" : res.stderr]).toEqual([name, 0, ""]);
+    }
     for (const n of [n2, n3]) expect(nodeStat(n, `/etc/containerd/certs.d/${n1.ip}:32000`)).toBeUndefined();
   });
 });

@@ -24,7 +24,7 @@ import { normalizeRegistries } from "../../components/model/normalize";
 import { renderDistributionConfig } from "../../components/render/distributionConfig";
 import { renderHostsDirectories } from "../../components/render/hostsToml";
 import { rigScratch, skopeoDigest, writeSecretFile } from "../helpers/consumers";
-import { loadRig, nodeExec, Rig, RigNode, rigHttp, run, skopeo } from "../helpers/rig";
+import { loadRig, nodeExec, Rig, RigNode, rigHttp, run, runOk, skopeo } from "../helpers/rig";
 
 /** Ports inside `regrig` for the servers this file starts (the rig's own are 5000, 5001, 5443). */
 const PORTS = { hosted: 5611, upstream: 5612, cache: 5613 };
@@ -184,7 +184,20 @@ describe("the rendered distribution configs run by the real registry binary (doc
   test("pull-through cache: a node's containerd pulls through it, then again from the cache with the upstream stopped", async () => {
     const n1: RigNode = rig.nodes[0];
     const ref = `${UPSTREAM_NAME}/${REPO}:v1`;
-    const image = rig.images.alt;
+    // An image made for this run alone: if a node's content store already held its blobs (the rig's images are
+    // pulled by other files, and containerd shares content across namespaces), containerd would fetch nothing but
+    // the tag and the cache would store nothing.
+    const layout = path.join(scratch, "cache-image");
+    const [digest] = (
+      await runOk(path.join(rig.repo, "test", "rig", "bin", "make-oci.sh"), [
+        layout,
+        "v1",
+        `pulled through the cache, run ${process.pid}-${Date.now()}`,
+      ])
+    )
+      .trim()
+      .split(" ");
+    const image = { ociLayout: layout, digest };
 
     // The upstream: the rendered hosted config, seeded from the image's OCI layout.
     const upstreamServer = distribution({ registry: {} }, (c) => c.registry!);
@@ -265,7 +278,12 @@ describe("the rendered distribution configs run by the real registry binary (doc
     const cached = async () =>
       JSON.stringify(JSON.parse((await rigHttp(`http://127.0.0.1:${PORTS.cache}/v2/_catalog`)).body)) ===
       JSON.stringify({ repositories: [REPO] });
-    expect(await waitFor(cached, 10_000)).toBe(true);
+    if (!(await waitFor(cached, 10_000))) {
+      const body = (await rigHttp(`http://127.0.0.1:${PORTS.cache}/v2/_catalog`)).body;
+      throw new Error(
+        `catalog: ${body}\n--- cache log ---\n${fs.readFileSync(cache.log, "utf8").slice(-6000)}`,
+      );
+    }
 
     // Upstream stopped (by PID): the second pull can only be served from the cache's storage.
     await stop(upstream);

@@ -365,8 +365,13 @@ ${rig.scripts.nodeContainerd} restart
       expect(broken.stderr).toMatch(/containerd on node3 exited during start-up/);
       expect(broken.stderr).toMatch(/failed to load TOML/);
     } finally {
-      fs.writeFileSync(n.containerdConfigUpper, stock);
-      await sshRun(n, `rm -rf /etc/containerd/certs.d; ${rig.scripts.nodeContainerd} restart`);
+      // Written through the node, never into the overlay's upper dir: overlayfs keeps the size it last saw
+      // (9 bytes, the broken file), and a later `cp` of the file (a node script's backup) copies only that much.
+      await sshRun(
+        n,
+        `cat > /etc/containerd/config.toml && rm -rf /etc/containerd/certs.d && ${rig.scripts.nodeContainerd} restart`,
+        stock,
+      );
     }
     const after = await sshRun(n, `${rig.scripts.nodeContainerd} status`);
     expect(after.code).toBe(0);
