@@ -551,5 +551,14 @@ describe("health check after a restart", () => {
     expect(r.code).toBe(66);
     expect(await snapshot(n3, ["/etc/containerd"])).toBe(before);
     expect(await nodeSh(n3, `cat ${ROOT}/t/last-check.log`)).toContain("/etc/containerd/conf.d/mirrors.toml");
+
+    // Without the import the same apply passes, and the refusal's log (it may quote a file) goes with it.
+    await nodeSh(n3, "rm -rf /etc/containerd/conf.d && cat > /etc/containerd/config.toml", STOCK(n3));
+    const script = nodeScript(n3, regs(), [containerd({ containerdBinary: "containerd" })]);
+    const ok = await runScript(n3, "apply", script);
+    expect({ code: ok.code, stderr: ok.stderr }).toEqual({ code: 0, stderr: "" });
+    expect(nodeStat(n3, `${ROOT}/t/last-check.log`)).toBeUndefined();
+    await runOk(n3, "destroy", script);
+    expect(nodeStat(n3, `${ROOT}/t`)).toBeUndefined();
   });
 });

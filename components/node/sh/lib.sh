@@ -677,6 +677,8 @@ p_validate() { # run each changed entry's check on its new content before anythi
     cp "$P_W/check.log" "$P_S/last-check.log" 2>/dev/null || true
     p_die 66 "the new $p_path was refused by ${p_chk#*:} (see $P_S/last-check.log on the node); nothing was changed"
   done 3<"$P_W/checks"
+  # Every check passed: an earlier refusal's log (it may quote a file) has nothing left to explain.
+  [ ! -e "$P_S/last-check.log" ] || rm -f "$P_S/last-check.log"
 }
 
 p_strips() { # files edited since we wrote them: take out only our part (block, or daemon.json entries)
