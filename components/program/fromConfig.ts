@@ -389,7 +389,7 @@ export function setupFromConfig(name: string, config: pulumi.Config): SetupOutpu
     ...optional,
     registries: declaration,
     nodes: nodesFromConfig(
-      config.requireObject<unknown>("nodes"),
+      config.getObject<unknown>("nodes") ?? [],
       keys,
       config.getObject<ProxyConfig>("proxy"),
     ),

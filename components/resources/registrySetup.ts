@@ -163,10 +163,11 @@ export class RegistrySetup extends pulumi.ComponentResource {
     }
 
     // The nodes and the settings they share (ClusterRegistries' own checks).
+    // An empty list is no SSH node at all, as when `nodes` is left out (node classes, or the cluster side only).
     const nodes = Array.isArray(args.nodes) ? args.nodes : [];
     const nodeArgs = { ...args, nodes };
     const checked =
-      args.nodes !== undefined
+      args.nodes !== undefined && !(Array.isArray(args.nodes) && args.nodes.length === 0)
         ? checkClusterArgs(problems, nodeArgs)
         : { settings: checkSettings(problems, args), maxUnavailable: 1 };
 

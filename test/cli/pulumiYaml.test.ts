@@ -79,12 +79,23 @@ describe.each(PROJECTS)("%s/Pulumi.yaml", (dir) => {
 });
 
 describe("the root program's config", () => {
-  test("credentials and the SSH key are secret, and nothing secret has a default", () => {
+  test("credentials are secret, and nothing secret has a default", () => {
     const config = load(".").config as Record<string, Record<string, unknown>>;
     expect(config["registry-setup:credentials"]).toMatchObject({ type: "object", secret: true });
-    expect(config["registry-setup:sshPrivateKey"]).toMatchObject({ type: "string", secret: true });
     for (const [key, decl] of Object.entries(config))
       if (decl.secret) expect({ key, default: decl.default }).toEqual({ key, default: undefined });
+  });
+
+  test("a stack without SSH nodes sets neither nodes nor an SSH key (the CLI requires a declared key without default)", () => {
+    const config = load(".").config as Record<string, Record<string, unknown>>;
+    expect(config["registry-setup:nodes"]).toMatchObject({ type: "array", default: [] });
+    for (const key of ["sshPrivateKey", "sshPrivateKeys", "proxyPrivateKey"])
+      expect(config[`registry-setup:${key}`]).toBeUndefined();
+    const required = Object.entries(config)
+      .filter(([, decl]) => decl.default === undefined)
+      .map(([key]) => key)
+      .sort();
+    expect(required).toEqual(["registry-setup:credentials", "registry-setup:registries"]);
   });
 
   test("without `main`, the Node.js runtime would load the library (package.json exports), not the program", () => {

@@ -194,6 +194,32 @@ describe("the root program with the cluster side from stack config", () => {
   });
 });
 
+describe("the root program with node classes only", () => {
+  test("needs neither nodes nor an SSH key: one DaemonSet per class and part, no SSH command", async () => {
+    setConfig(
+      {
+        registries: { "docker.io": { mirrors: ["http://10.0.0.5:5000"] } },
+        credentials: {},
+        nodeClasses: {
+          classes: [{ name: "workers", nodeSelector: {}, profiles: [{ kind: "containerd" }] }],
+        },
+      },
+      ["credentials"],
+    );
+    const before = mocks.registrations.length;
+    const exports = await runRootProgram();
+    const regs = mocks.registrations.slice(before);
+    expect(regs.filter((r) => r.type === "command:remote:Command")).toEqual([]);
+    expect(regs.filter((r) => r.type === "kubernetes:apps/v1:DaemonSet").length).toBeGreaterThan(0);
+    const classFiles = await promiseOf(
+      exports.classFiles as pulumi.Output<Record<string, Record<string, string>>>,
+    );
+    expect(classFiles.workers["/etc/containerd/certs.d/docker.io/hosts.toml"]).toContain(
+      '[host."http://10.0.0.5:5000"]',
+    );
+  });
+});
+
 describe("secret keys set in clear", () => {
   test("are refused before anything is declared", () => {
     setConfig({ registries: {}, nodes: [], sshPrivateKey: "key", credentials: {} }, ["credentials"]);
