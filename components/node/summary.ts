@@ -39,6 +39,12 @@ export interface ApplySummary {
   drift: string[];
   /** Service actions run, e.g. `restart:containerd`. */
   actions: string[];
+  /**
+   * Services whose health check after an action could not run, so that only the action's exit status vouched for
+   * them: the check's tool is not on the node, or nothing listened at the service's socket before the action (a
+   * wrong `socket` in the profile, or a service that was down). Empty when every check ran.
+   */
+  unchecked: string[];
   /** Mirrors that answered the probe. */
   probed: string[];
   /** An interrupted earlier run was rolled back first. */
@@ -59,7 +65,9 @@ export function parseSummary(stdout: string | undefined): ApplySummary | undefin
   if (!stdout) return undefined;
   const lines = stdout.split("\n").filter((l) => l.startsWith(SUMMARY_PREFIX));
   if (lines.length === 0) return undefined;
-  return JSON.parse(lines[lines.length - 1].slice(SUMMARY_PREFIX.length)) as ApplySummary;
+  const parsed = JSON.parse(lines[lines.length - 1].slice(SUMMARY_PREFIX.length)) as ApplySummary;
+  // A summary of a script from before `unchecked` existed names none.
+  return { ...parsed, unchecked: parsed.unchecked ?? [] };
 }
 
 /**
@@ -73,8 +81,8 @@ export function mergeSummaries(parts: readonly (ApplySummary | undefined)[]): Ap
     const { part: _part, ...rest } = present[0];
     return rest;
   }
-  const join = (k: "changed" | "removed" | "drift" | "actions" | "probed") =>
-    [...new Set(present.flatMap((s) => s[k]))].sort();
+  const join = (k: "changed" | "removed" | "drift" | "actions" | "unchecked" | "probed") =>
+    [...new Set(present.flatMap((s) => s[k] ?? []))].sort();
   const [first] = present;
   return {
     format: first.format,
@@ -86,6 +94,7 @@ export function mergeSummaries(parts: readonly (ApplySummary | undefined)[]): Ap
     unchanged: present.reduce((n, s) => n + s.unchanged, 0),
     drift: join("drift"),
     actions: join("actions"),
+    unchecked: join("unchecked"),
     probed: join("probed"),
     recovered: present.some((s) => s.recovered),
     rolledBack: present.some((s) => s.rolledBack),

@@ -211,6 +211,14 @@ export function nodeParts(
   return (["files", "services"] as const).filter((p) => parts.has(p));
 }
 
+/**
+ * The warning for services that were restarted or reloaded without their health check (the summary's `unchecked`):
+ * the apply succeeded on the action's exit status alone.
+ */
+export function uncheckedWarning(path: string, summary: Pick<ApplySummary, "node" | "unchecked">): string {
+  return `${path} (${summary.node}): the health check of ${summary.unchecked.join(", ")} did not run after its restart or reload: its tool is not on the node, or nothing listened at the profile's socket before the action (a wrong socket, or the service was down); only the action's exit status vouched for it. Set the profile's socket to where the service listens.`;
+}
+
 /** What a node's deliveries produce. */
 export interface NodeOutputs {
   readonly summary: pulumi.Output<ApplySummary | undefined>;
@@ -293,7 +301,11 @@ export function deliverNode(
   const files = pulumi.unsecret(planned.apply((plan) => plan.files));
   const warnings = pulumi.unsecret(planned.apply((plan) => plan.warnings));
   return {
-    summary: pulumi.all(summaries).apply(mergeSummaries),
+    summary: pulumi.all(summaries).apply((all) => {
+      const summary = mergeSummaries(all);
+      if (summary && summary.unchecked.length > 0) pulumi.log.warn(uncheckedWarning(path, summary), parent);
+      return summary;
+    }),
     files,
     warnings,
     ...(services ? { services } : {}),

@@ -92,6 +92,7 @@ export function summaryFromScript(packed: string, mode: ApplySummary["mode"] = "
     unchanged: 0,
     drift: [],
     actions: [],
+    unchecked: [],
     probed: [],
     recovered: false,
     rolledBack: false,

@@ -25,7 +25,9 @@ const mocks = installMocks({
   stdout: (args, script) =>
     args.name.startsWith("nosummary")
       ? "no summary here\n"
-      : `log line\nPULUMI_REGISTRIES ${JSON.stringify(summaryFromScript(script))}\n`,
+      : args.name.startsWith("unchecked") && args.name.endsWith("-services")
+        ? `PULUMI_REGISTRIES ${JSON.stringify({ ...summaryFromScript(script), actions: ["restart:containerd"], unchecked: ["containerd"] })}\n`
+        : `log line\nPULUMI_REGISTRIES ${JSON.stringify(summaryFromScript(script))}\n`,
 });
 let NodeRegistries: typeof NodeModule.NodeRegistries;
 beforeAll(async () => {
@@ -549,10 +551,35 @@ describe("NodeRegistries: summary", () => {
       unchanged: 0,
       drift: [],
       actions: [],
+      unchecked: [],
       probed: [],
       recovered: false,
       rolledBack: false,
     });
+  });
+
+  test("a restart whose health check could not run is in the summary and warned about, once", async () => {
+    const warn = jest.spyOn(pulumi.log, "warn");
+    try {
+      const name = unique("unchecked");
+      const c = new NodeRegistries(name, {
+        node: { name: "node-u", connection: CONNECTION, profiles: [{ kind: "containerd" }] },
+        registries: PLAIN_DECL,
+      });
+      await wire(name, c);
+      expect(await promiseOf(c.summary)).toMatchObject({
+        actions: ["restart:containerd"],
+        unchecked: ["containerd"],
+      });
+      const said = warn.mock.calls.map((call) => String(call[0])).filter((m) => m.includes("health check"));
+      expect(said).toEqual([
+        expect.stringMatching(
+          /^node \(node-u\): the health check of containerd did not run after its restart or reload: .* Set the profile's socket to where the service listens\.$/,
+        ),
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   test("is undefined when no output holds a summary line", async () => {

@@ -210,10 +210,18 @@ describe("ClusterRegistries on three real nodes", () => {
     expect(summaryOf(result, "node1")).toMatchObject({
       node: "node1",
       actions: ["restart:containerd"],
+      // Each profile names the node's socket: every health check ran (and passed).
+      unchecked: [],
       drift: [],
     });
-    expect(summaryOf(result, "node2")).toMatchObject({ actions: ["reload:docker", "restart:containerd"] });
-    expect(summaryOf(result, "node3")).toMatchObject({ actions: ["restart:microk8s_containerd"] });
+    expect(summaryOf(result, "node2")).toMatchObject({
+      actions: ["reload:docker", "restart:containerd"],
+      unchecked: [],
+    });
+    expect(summaryOf(result, "node3")).toMatchObject({
+      actions: ["restart:microk8s_containerd"],
+      unchecked: [],
+    });
     rig.nodes.forEach((n, i) => expect(containerdPid(n)).not.toBe(pids[i]));
 
     // node1: config_path enabled, credentials in the CRI block; kubelet credentials file 0600.

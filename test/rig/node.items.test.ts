@@ -557,6 +557,12 @@ describe("health check after a restart", () => {
     const script = nodeScript(n3, regs(), [containerd({ containerdBinary: "containerd" })]);
     const ok = await runScript(n3, "apply", script);
     expect({ code: ok.code, stderr: ok.stderr }).toEqual({ code: 0, stderr: "" });
+    // The profile names no socket and nothing listens at the default one on this node: the restart's health check
+    // could not run, and the summary says so.
+    expect(parseSummary(ok.stdout)).toMatchObject({
+      actions: ["restart:containerd"],
+      unchecked: ["containerd"],
+    });
     expect(nodeStat(n3, `${ROOT}/t/last-check.log`)).toBeUndefined();
     await runOk(n3, "destroy", script);
     expect(nodeStat(n3, `${ROOT}/t`)).toBeUndefined();

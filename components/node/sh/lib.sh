@@ -46,6 +46,7 @@ P_REMOVED=""
 P_DRIFTED=""
 P_ACTIONS=""
 P_PROBED=""
+P_UNCHECKED=""
 P_UNCHANGED=0
 P_NOPS=0
 P_MANIFEST=same
@@ -286,6 +287,7 @@ p_health_applies() { # RECORD (H name kind argv...): whether to check after the 
   shift 3
   if ! command -v "$1" >/dev/null 2>&1 && [ ! -x "$1" ]; then
     printf 'health check of %s skipped: %s is not on this node\n' "$p_sname" "$1" >>"$P_W/service.log"
+    p_unchecked
     return 1
   fi
   while [ "$#" -gt 1 ]; do
@@ -293,6 +295,7 @@ p_health_applies() { # RECORD (H name kind argv...): whether to check after the 
       --address | -a)
         if [ ! -S "$2" ]; then
           printf 'health check of %s skipped: nothing listened at %s before the action\n' "$p_sname" "$2" >>"$P_W/service.log"
+          p_unchecked
           return 1
         fi
         ;;
@@ -300,6 +303,10 @@ p_health_applies() { # RECORD (H name kind argv...): whether to check after the 
     shift
   done
   return 0
+}
+
+p_unchecked() { # the summary names each service whose health check could not run (its action's status decided)
+  case ",$P_UNCHECKED," in *",\"$p_sname\","*) ;; *) P_UNCHECKED="${P_UNCHECKED:+$P_UNCHECKED,}\"$p_sname\"" ;; esac
 }
 
 p_healthy() { # KIND ARGV...: the service does what matters, within about 20 s
@@ -875,9 +882,9 @@ p_write_manifest() { # a new manifest without any file to switch (e.g. service c
 }
 
 p_summary() { # one machine-readable line; paths and names only, never content
-  printf '%s{"format":%s,"node":"%s","owner":"%s",%s"mode":"%s","changed":[%s],"removed":[%s],"unchanged":%s,"drift":[%s],"actions":[%s],"probed":[%s],"recovered":%s,"rolledBack":%s}\n' \
+  printf '%s{"format":%s,"node":"%s","owner":"%s",%s"mode":"%s","changed":[%s],"removed":[%s],"unchanged":%s,"drift":[%s],"actions":[%s],"unchecked":[%s],"probed":[%s],"recovered":%s,"rolledBack":%s}\n' \
     "$P_SUMMARY_PREFIX" "$P_FORMAT" "$P_NODE" "$P_OWNER" "${P_PART:+\"part\":\"$P_PART\",}" "$P_MODE" \
-    "$P_CHANGED" "$P_REMOVED" "$P_UNCHANGED" "$P_DRIFTED" "$P_ACTIONS" "$P_PROBED" "$P_RECOVERED" \
+    "$P_CHANGED" "$P_REMOVED" "$P_UNCHANGED" "$P_DRIFTED" "$P_ACTIONS" "$P_UNCHECKED" "$P_PROBED" "$P_RECOVERED" \
     "$P_ROLLED_BACK" || true
 }
 
