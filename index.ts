@@ -25,6 +25,8 @@ export const warnings = setup.warnings;
 export const batches = setup.batches;
 /** Per node class, per path, what the node classes' DaemonSets manage there (as `files`). */
 export const classFiles = readableFiles(setup.classFiles);
+/** What the node classes' formats could not express and left out, per class. */
+export const classWarnings = setup.classWarnings;
 /** Where the in-cluster registry, caches, zot and the MicroK8s addon are reached. */
 export const endpoints = setup.endpoints;
 /** The pull Secrets, as namespace/name. */

@@ -169,6 +169,17 @@ export function nodesFromConfig(nodes: unknown, keys: SshKeys, defaultProxy?: Pr
     problems.throwIfAny();
   }
   const out: ClusterNode[] = [];
+  const names = (nodes as unknown[]).map((n) =>
+    isObject(n) && typeof n.name === "string" ? n.name : undefined,
+  );
+  for (const name of keys.perNodeNames) {
+    if (!names.includes(name)) {
+      problems.add(
+        `sshPrivateKeys.${name}`,
+        `names no node (nodes: ${names.filter((n) => n !== undefined).join(", ") || "none"}): fix the name, or remove it (pulumi config rm --path 'sshPrivateKeys["${name}"]')`,
+      );
+    }
+  }
   (nodes as unknown[]).forEach((raw, i) => {
     const p = `nodes[${i}]`;
     if (!isObject(raw)) return problems.add(p, `must be an object, got ${show(raw)}`);
@@ -276,7 +287,10 @@ function shapeOf(config: pulumi.Config, key: string): Record<string, unknown> | 
     throw new ConfigError([
       {
         path: key,
-        message: `is one encrypted value, so registry-setup render cannot see which fields it has: set it field by field (pulumi config set --secret --path '${key}["<name>"].password' …)`,
+        message:
+          key === "credentials"
+            ? `is one encrypted value, so registry-setup render cannot see which fields it has: set it field by field (pulumi config set --secret --path 'credentials["<name>"].password' …), or leave it out when the stack has no credential (pulumi config rm credentials)`
+            : `is one encrypted value, so registry-setup render cannot see which nodes it names: set each node's key on its own (pulumi config set --secret --path '${key}["<node>"]' "$(cat <key file>)")`,
       },
     ]);
   }
@@ -307,6 +321,45 @@ function shapeOf(config: pulumi.Config, key: string): Record<string, unknown> | 
  * Refuse keys that hold secrets but were set in clear (`pulumi config set` without `--secret`): their values would
  * sit unencrypted in the stack file and show in plain in every run.
  */
+/** Every key the root program reads in its namespace: any other is a typo that would otherwise be ignored. */
+export const ROOT_CONFIG_KEYS = [
+  "registries",
+  "nodes",
+  "credentials",
+  "sshPrivateKey",
+  "sshPrivateKeys",
+  "proxy",
+  "proxyPrivateKey",
+  "owner",
+  "maxUnavailable",
+  "probeMirrors",
+  "drift",
+  "lockWaitSeconds",
+  "cluster",
+  "nodeClasses",
+  "nodeAddress",
+  "registryAddon",
+  "kubectl",
+  "render",
+] as const;
+
+/** Refuse a key of the program's namespace that it does not read (`node` for `nodes`, a misspelt setting). */
+function refuseUnknownKeys(config: pulumi.Config): void {
+  const problems = new Problems();
+  const prefix = `${config.name}:`;
+  for (const full of Object.keys(pulumi.runtime.allConfig()).sort()) {
+    if (!full.startsWith(prefix)) continue;
+    const key = full.slice(prefix.length);
+    if (!(ROOT_CONFIG_KEYS as readonly string[]).includes(key)) {
+      problems.add(
+        key,
+        `is not a key of this program (known: ${ROOT_CONFIG_KEYS.join(", ")}): fix its name, or remove it (pulumi config rm ${key})`,
+      );
+    }
+  }
+  problems.throwIfAny();
+}
+
 function requireSecretKeys(config: pulumi.Config, keys: string[]): void {
   const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
   if (!isSecret) return;
@@ -360,6 +413,7 @@ export function readableFiles(
  * `nodeClasses`, `nodeAddress`, `registryAddon`, `kubectl`, `render` (as `RegistrySetup`'s arguments).
  */
 export function setupFromConfig(name: string, config: pulumi.Config): SetupOutputs {
+  refuseUnknownKeys(config);
   requireSecretKeys(config, ["credentials", "sshPrivateKey", "sshPrivateKeys", "proxyPrivateKey"]);
   const registries = registriesFromConfig(config.requireObject<unknown>("registries"));
   const credentialsShape = shapeOf(config, "credentials");
@@ -371,6 +425,15 @@ export function setupFromConfig(name: string, config: pulumi.Config): SetupOutpu
       )
     : registries;
   const perNodeShape = shapeOf(config, "sshPrivateKeys");
+  const notKeys = Object.entries(perNodeShape ?? {}).filter(([, v]) => v !== "string");
+  if (notKeys.length > 0) {
+    throw new ConfigError(
+      notKeys.map(([node]) => ({
+        path: `sshPrivateKeys.${node}`,
+        message: `must be the node's private key, one string (pulumi config set --secret --path 'sshPrivateKeys["${node}"]' "$(cat <key file>)")`,
+      })),
+    );
+  }
   const keys: SshKeys = {
     shared: config.getSecret("sshPrivateKey"),
     perNode: perNodeShape ? config.requireSecretObject<Record<string, string>>("sshPrivateKeys") : undefined,

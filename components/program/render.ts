@@ -50,6 +50,10 @@ export interface RenderedTree {
 export const REDACTED = "[secret: not decrypted by registry-setup render]";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+/** The SDK's marker of a value not known until apply (an output of a resource that has not run). */
+const UNKNOWN_VALUE = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+/** What a rendered file shows in its place. */
+export const UNKNOWN_SHOWN = "[unknown until apply]";
 
 /** A Pulumi project file's parts that decide how its program is found and configured. */
 interface Project {
@@ -181,6 +185,7 @@ interface Recorded {
 
 /** Replace every secret on the wire by a mask; `secret` tells whether there was one. */
 function masked(value: unknown, onSecret: () => void = () => undefined): unknown {
+  if (value === UNKNOWN_VALUE) return UNKNOWN_SHOWN;
   if (Array.isArray(value)) return value.map((v) => masked(v, onSecret));
   if (value && typeof value === "object") {
     const o = value as Record<string, unknown>;

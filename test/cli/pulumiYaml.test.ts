@@ -79,23 +79,23 @@ describe.each(PROJECTS)("%s/Pulumi.yaml", (dir) => {
 });
 
 describe("the root program's config", () => {
-  test("credentials are secret, and nothing secret has a default", () => {
+  test("nothing secret is declared: the CLI requires a declared key without a default, and a secret cannot have one", () => {
     const config = load(".").config as Record<string, Record<string, unknown>>;
-    expect(config["registry-setup:credentials"]).toMatchObject({ type: "object", secret: true });
     for (const [key, decl] of Object.entries(config))
-      if (decl.secret) expect({ key, default: decl.default }).toEqual({ key, default: undefined });
+      expect({ key, secret: decl.secret }).toEqual({ key, secret: undefined });
+    // Secret keys a stack may leave out (no registry credential, no SSH node): the program checks them itself.
+    for (const key of ["credentials", "sshPrivateKey", "sshPrivateKeys", "proxyPrivateKey"])
+      expect(config[`registry-setup:${key}`]).toBeUndefined();
   });
 
-  test("a stack without SSH nodes sets neither nodes nor an SSH key (the CLI requires a declared key without default)", () => {
+  test("a stack without SSH nodes or credentials sets only registries (every other declared key has a default)", () => {
     const config = load(".").config as Record<string, Record<string, unknown>>;
     expect(config["registry-setup:nodes"]).toMatchObject({ type: "array", default: [] });
-    for (const key of ["sshPrivateKey", "sshPrivateKeys", "proxyPrivateKey"])
-      expect(config[`registry-setup:${key}`]).toBeUndefined();
     const required = Object.entries(config)
       .filter(([, decl]) => decl.default === undefined)
       .map(([key]) => key)
       .sort();
-    expect(required).toEqual(["registry-setup:credentials", "registry-setup:registries"]);
+    expect(required).toEqual(["registry-setup:registries"]);
   });
 
   test("without `main`, the Node.js runtime would load the library (package.json exports), not the program", () => {
@@ -162,7 +162,11 @@ describe("every rule fails on a deliberately broken copy", () => {
     [
       "S3",
       (d) =>
-        ((d.config as Record<string, Record<string, unknown>>)["registry-setup:credentials"].default = {}),
+        ((d.config as Record<string, Record<string, unknown>>)["registry-setup:credentials"] = {
+          type: "object",
+          secret: true,
+          default: {},
+        }),
     ],
   ];
   test.each(broken)("%s", (rule, breakIt) => {

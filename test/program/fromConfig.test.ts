@@ -195,16 +195,15 @@ describe("the root program with the cluster side from stack config", () => {
 });
 
 describe("the root program with node classes only", () => {
-  test("needs neither nodes nor an SSH key: one DaemonSet per class and part, no SSH command", async () => {
+  test("needs neither nodes, an SSH key nor credentials: one DaemonSet per class and part, no SSH command", async () => {
     setConfig(
       {
         registries: { "docker.io": { mirrors: ["http://10.0.0.5:5000"] } },
-        credentials: {},
         nodeClasses: {
           classes: [{ name: "workers", nodeSelector: {}, profiles: [{ kind: "containerd" }] }],
         },
       },
-      ["credentials"],
+      [],
     );
     const before = mocks.registrations.length;
     const exports = await runRootProgram();
@@ -226,6 +225,55 @@ describe("secret keys set in clear", () => {
     expect(problems(() => from.setupFromConfig("x", new pulumi.Config("registry-setup")))).toEqual([
       "sshPrivateKey: holds secrets but is stored in clear: set it again with `pulumi config set --secret sshPrivateKey …` (--path for a single field)",
     ]);
+  });
+});
+
+describe("keys the program does not read, and per-node keys that name no node", () => {
+  const NODE = {
+    name: "node1",
+    host: "10.0.0.11",
+    hostKey: "ssh-ed25519 AAAAC3Nz",
+    profiles: [{ kind: "containerd" }],
+  };
+
+  test("a misspelt key is refused, with every key the program knows", () => {
+    setConfig({ registries: {}, node: [NODE], maxUnavialable: 2, sshPrivateKey: "k" }, ["sshPrivateKey"]);
+    const found = problems(() => from.setupFromConfig("x", new pulumi.Config("registry-setup")));
+    expect(found).toEqual([
+      expect.stringMatching(
+        /^maxUnavialable: is not a key of this program \(known: registries, nodes, .*maxUnavailable.*\): fix its name, or remove it \(pulumi config rm maxUnavialable\)$/,
+      ),
+      expect.stringMatching(/^node: is not a key of this program /),
+    ]);
+    expect(from.ROOT_CONFIG_KEYS).toContain("nodeClasses");
+  });
+
+  test("a key of another namespace is not the program's business", () => {
+    pulumi.runtime.setAllConfig(
+      { "registry-setup:registries": "{}", "registry-setup:nodes": "[]", "aws:region": "eu-west-1" },
+      [],
+    );
+    expect(
+      problems(() => from.setupFromConfig(`ns${Date.now()}`, new pulumi.Config("registry-setup"))),
+    ).toEqual([]);
+  });
+
+  test("sshPrivateKeys: a name that is no node's, and a value that is not one key, are refused (values never shown)", () => {
+    setConfig({ registries: {}, nodes: [NODE], sshPrivateKeys: { nod1: "SECRET-KEY-1" } }, [
+      "sshPrivateKeys",
+    ]);
+    expect(problems(() => from.setupFromConfig("x", new pulumi.Config("registry-setup")))).toEqual([
+      `sshPrivateKeys.nod1: names no node (nodes: node1): fix the name, or remove it (pulumi config rm --path 'sshPrivateKeys["nod1"]')`,
+      "nodes[0]: has no SSH key: set the secret sshPrivateKey (every node) or sshPrivateKeys.node1 (this node)",
+    ]);
+    setConfig({ registries: {}, nodes: [NODE], sshPrivateKeys: { node1: { password: "SECRET-KEY-2" } } }, [
+      "sshPrivateKeys",
+    ]);
+    const found = problems(() => from.setupFromConfig("x", new pulumi.Config("registry-setup")));
+    expect(found).toEqual([
+      `sshPrivateKeys.node1: must be the node's private key, one string (pulumi config set --secret --path 'sshPrivateKeys["node1"]' "$(cat <key file>)")`,
+    ]);
+    expect(found.join("\n")).not.toContain("SECRET-KEY");
   });
 });
 
