@@ -9,6 +9,7 @@
 import * as crypto from "crypto";
 import * as net from "net";
 import { show } from "./errors";
+import { REDACTED } from "./redacted";
 
 const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
 const HOSTNAME_RE = new RegExp(`^${LABEL}(?:\\.${LABEL})*$`);
@@ -153,6 +154,7 @@ export function normalizePem(pem: string): string {
  * Check that `pem` holds one or more X.509 certificates and nothing else. Returns the problem or undefined.
  */
 export function checkCertificatePem(pem: unknown): string | undefined {
+  if (typeof pem === "string" && pem.trim() === REDACTED) return undefined;
   if (typeof pem !== "string" || pem.trim() === "") {
     return "must be a PEM certificate (-----BEGIN CERTIFICATE-----…)";
   }
@@ -177,6 +179,7 @@ export function checkCertificatePem(pem: unknown): string | undefined {
 
 /** Check that `pem` is exactly one private key (never echoes the key). */
 export function checkPrivateKeyPem(pem: unknown): string | undefined {
+  if (typeof pem === "string" && pem.trim() === REDACTED) return undefined;
   if (typeof pem !== "string" || pem.trim() === "")
     return "must be a PEM private key (-----BEGIN PRIVATE KEY-----…)";
   const text = normalizePem(pem);
@@ -197,6 +200,7 @@ export function checkPrivateKeyPem(pem: unknown): string | undefined {
 
 /** Check that a client certificate and key belong together. */
 export function checkKeyPair(certPem: string, keyPem: string): string | undefined {
+  if (certPem.trim() === REDACTED || keyPem.trim() === REDACTED) return undefined;
   try {
     const first = [...normalizePem(certPem).matchAll(PEM_BLOCK_RE)][0][0];
     const ok = new crypto.X509Certificate(first).checkPrivateKey(

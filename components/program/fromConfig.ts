@@ -343,6 +343,53 @@ export const ROOT_CONFIG_KEYS = [
   "render",
 ] as const;
 
+/** Whether the CLI passed a config key as secret (`undefined` from an SDK too old to tell). */
+function isConfigSecret(full: string): boolean | undefined {
+  const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
+  return isSecret ? isSecret(full) : undefined;
+}
+
+/**
+ * The declaration (`registries`) stays plain and reviewable: credentials in it are refused (they belong in the
+ * secret key `credentials`), and a client key must be set with `--secret --path`, which makes `registries` secret;
+ * the key then travels as a secret leaf, the rest of the declaration stays readable.
+ *
+ * @throws {ConfigError} for every credential or clear client key, at its path, without its value.
+ */
+function secretsInRegistries(registries: Record<string, Registry>, secret: boolean | undefined): void {
+  const problems = new Problems();
+  const check = (holder: Record<string, unknown>, path: string, credentialsKey: string) => {
+    if (holder.auth !== undefined) {
+      problems.add(
+        `${path}.auth`,
+        `puts credentials in the declaration, which stays in clear: set them in the secret key credentials instead (pulumi config set --secret --path 'credentials["${credentialsKey}"].password' …)`,
+      );
+    }
+    const tls = holder.tls;
+    if (!isObject(tls) || tls.clientKey === undefined) return;
+    if (secret === false) {
+      problems.add(
+        `${path}.tls.clientKey`,
+        `is a private key stored in clear: set it again with pulumi config set --secret --path '${path}.tls.clientKey' "$(cat client.key)"`,
+      );
+    } else {
+      // Its file is secret anyway; the secret leaf keeps it so wherever else the value goes.
+      holder.tls = { ...tls, clientKey: pulumi.secret(tls.clientKey as string) };
+    }
+  };
+  for (const [name, registry] of Object.entries(registries)) {
+    if (!isObject(registry)) continue;
+    const path = keyPath("registries", name);
+    check(registry, path, name);
+    if (!Array.isArray(registry.mirrors)) continue;
+    registry.mirrors.forEach((m, i) => {
+      if (isObject(m))
+        check(m, `${path}.mirrors[${i}]`, typeof m.endpoint === "string" ? m.endpoint : "<mirror URL>");
+    });
+  }
+  problems.throwIfAny();
+}
+
 /** Refuse a key of the program's namespace that it does not read (`node` for `nodes`, a misspelt setting). */
 function refuseUnknownKeys(config: pulumi.Config): void {
   const problems = new Problems();
@@ -415,7 +462,9 @@ export function readableFiles(
 export function setupFromConfig(name: string, config: pulumi.Config): SetupOutputs {
   refuseUnknownKeys(config);
   requireSecretKeys(config, ["credentials", "sshPrivateKey", "sshPrivateKeys", "proxyPrivateKey"]);
-  const registries = registriesFromConfig(config.requireObject<unknown>("registries"));
+  const rawRegistries = config.requireObject<unknown>("registries");
+  const registries = registriesFromConfig(rawRegistries);
+  secretsInRegistries(registries, isConfigSecret(`${config.name}:registries`));
   const credentialsShape = shapeOf(config, "credentials");
   const declaration = credentialsShape
     ? withCredentials(

@@ -16,6 +16,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
+import { REDACTED } from "../model/redacted";
 
 /** Options of {@link renderProgram}. */
 export interface RenderProgramOptions {
@@ -47,7 +48,7 @@ export interface RenderedTree {
 }
 
 /** The placeholder for a secure config value: visibly not a real value, and never written anywhere. */
-export const REDACTED = "[secret: not decrypted by registry-setup render]";
+export { REDACTED };
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 /** The SDK's marker of a value not known until apply (an output of a resource that has not run). */

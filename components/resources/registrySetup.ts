@@ -191,6 +191,15 @@ export class RegistrySetup extends pulumi.ComponentResource {
       (classes === null || typeof classes !== "object" || Array.isArray(classes))
     ) {
       problems.add("nodeClasses", "must be an object { classes, namespace, image, … }");
+    } else if (classes !== undefined) {
+      for (const key of Object.keys(classes)) {
+        if (key !== "classes" && !NODE_CLASS_KEYS.includes(key)) {
+          problems.add(
+            `nodeClasses.${key}`,
+            `is not a node-classes setting (known: classes, ${NODE_CLASS_KEYS.join(", ")})`,
+          );
+        }
+      }
     }
     const needsAddress =
       cluster !== undefined && hasServers(cluster) && (nodes.length > 0 || classes !== undefined);

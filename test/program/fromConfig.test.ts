@@ -6,7 +6,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../../components";
 import type * as FromConfig from "../../components/program/fromConfig";
-import { CANARY_PASSWORD } from "../helpers/fixtures";
+import { CANARY_PASSWORD, pem } from "../helpers/fixtures";
 import {
   installMocks,
   isWireSecret,
@@ -274,6 +274,89 @@ describe("keys the program does not read, and per-node keys that name no node", 
       `sshPrivateKeys.node1: must be the node's private key, one string (pulumi config set --secret --path 'sshPrivateKeys["node1"]' "$(cat <key file>)")`,
     ]);
     expect(found.join("\n")).not.toContain("SECRET-KEY");
+  });
+});
+
+describe("secrets inside the declaration (registries)", () => {
+  const NODE = {
+    name: "vm",
+    host: "10.0.0.10",
+    hostKey: "ssh-ed25519 AAAAC3Nz",
+    profiles: [{ kind: "containerd" }],
+  };
+  const MTLS = "https://mtls.example:5443";
+
+  test("credentials are refused there, pointing at the credentials key; a client key in clear too (values never shown)", () => {
+    setConfig(
+      {
+        registries: {
+          "docker.io": {
+            mirrors: [
+              {
+                endpoint: MTLS,
+                auth: { username: "u", password: CANARY_PASSWORD },
+                tls: { clientCert: pem.clientCert, clientKey: pem.clientKey },
+              },
+            ],
+          },
+          "10.0.0.5:5443": { auth: { username: "ci", password: CANARY_PASSWORD } },
+        },
+        nodes: [NODE],
+        sshPrivateKey: "k",
+      },
+      ["sshPrivateKey"],
+    );
+    const found = problems(() => from.setupFromConfig("x", new pulumi.Config("registry-setup")));
+    expect(found).toEqual([
+      `registries["docker.io"].mirrors[0].auth: puts credentials in the declaration, which stays in clear: set them in the secret key credentials instead (pulumi config set --secret --path 'credentials["${MTLS}"].password' …)`,
+      `registries["docker.io"].mirrors[0].tls.clientKey: is a private key stored in clear: set it again with pulumi config set --secret --path 'registries["docker.io"].mirrors[0].tls.clientKey' "$(cat client.key)"`,
+      `registries["10.0.0.5:5443"].auth: puts credentials in the declaration, which stays in clear: set them in the secret key credentials instead (pulumi config set --secret --path 'credentials["10.0.0.5:5443"].password' …)`,
+    ]);
+    expect(found.join("\n")).not.toContain(CANARY_PASSWORD);
+    expect(found.join("\n")).not.toContain("PRIVATE KEY-----\n");
+  });
+
+  test("a client key set with --secret --path is accepted, never shows in clear, and the rest stays readable", async () => {
+    setConfig(
+      {
+        registries: {
+          "docker.io": {
+            mirrors: [{ endpoint: MTLS, tls: { clientCert: pem.clientCert, clientKey: pem.clientKey } }],
+          },
+        },
+        nodes: [NODE],
+        sshPrivateKey: "k",
+      },
+      ["sshPrivateKey", "registries"],
+    );
+    const before = mocks.registrations.length;
+    const exports = await runRootProgram();
+    const files = (await promiseOf(exports.files as pulumi.Output<Record<string, Record<string, string>>>))
+      .vm;
+    expect(files["/etc/containerd/certs.d/docker.io/hosts.toml"]).toContain(`[host."${MTLS}"]`);
+    const keyFile = Object.entries(files).find(([p]) => p.endsWith(".key"));
+    expect(keyFile?.[1]).toMatch(/^\(secret/);
+    const keyBody = pem.clientKey.split("\n")[1];
+    const clear = mocks.registrations
+      .slice(before)
+      .flatMap((r) => [...plainStrings(r.inputs), ...plainStrings(r.outputs ?? {})])
+      .filter((x) => x.includes(keyBody));
+    expect(clear).toEqual([]);
+  });
+});
+
+describe("what registry-setup render passes for a secret it cannot decrypt", () => {
+  test("passes the value checks it would fail by its form (a user name, a PEM)", async () => {
+    const { REDACTED } = await import("../../components/model/redacted");
+    const { checkPrivateKeyPem, checkCertificatePem, checkKeyPair } =
+      await import("../../components/model/grammar");
+    expect([...REDACTED].filter((c) => c === ":" || c.charCodeAt(0) < 0x20)).toEqual([]);
+    expect([
+      checkPrivateKeyPem(REDACTED),
+      checkCertificatePem(REDACTED),
+      checkKeyPair(pem.clientCert, REDACTED),
+    ]).toEqual([undefined, undefined, undefined]);
+    expect(checkPrivateKeyPem("[secret]")).toMatch(/PEM private key/);
   });
 });
 

@@ -355,7 +355,7 @@ describe("RegistrySetup: nodes pointed at what runs in the cluster", () => {
     expect(JSON.stringify(giveBack.map((r) => r.inputs))).toContain("prod");
   });
 
-  test("node classes: their own problems at the setup's paths; nodeAddress required without SSH nodes", async () => {
+  test("node classes: their own problems at the setup's paths, an unknown setting refused; nodeAddress required without SSH nodes", async () => {
     const bad = attempt({
       nodeClasses: {
         namespace: "Bad_NS",
@@ -364,6 +364,16 @@ describe("RegistrySetup: nodes pointed at what runs in the cluster", () => {
     });
     expect(bad.message).toContain('nodeClasses.namespace: "Bad_NS" must be a DNS label');
     expect(bad.message).not.toMatch(/^ *- namespace:/m);
+    const typo = attempt({
+      nodeClasses: {
+        namespce: "team",
+        classes: [{ name: "w", nodeSelector: {}, profiles: [{ kind: "containerd" }] }],
+      } as never,
+    });
+    expect(typo.message).toContain(
+      "nodeClasses.namespce: is not a node-classes setting (known: classes, namespace, createNamespace,",
+    );
+    expect(await children(typo.name)).toEqual([]);
     const noAddress = attempt({
       nodeClasses: { classes: [{ name: "w", nodeSelector: {}, profiles: [{ kind: "containerd" }] }] },
       cluster,
