@@ -19,10 +19,31 @@ import { compareTree, renderProgram, writeTree } from "./render";
 
 const USAGE = "usage: registry-setup render [DIR] [--stack S] [--out OUT] [--check] [--typecheck]";
 
+/** What `registry-setup --help` prints. */
+export const HELP = `${USAGE}
+
+Render what a Pulumi program of registry-setup components would write, without the Pulumi CLI, a backend or a
+node: the program in DIR (default: .) runs under the Pulumi mock runtime with the config of Pulumi.yaml and
+Pulumi.<S>.yaml (secure values are never decrypted: a redacted stand-in takes their place).
+
+  -s, --stack S   the stack whose Pulumi.<S>.yaml supplies the config (without it, only the project's defaults)
+  -o, --out OUT   where to write (default: DIR/rendered): <node>/<absolute path>, index.json, kubernetes/,
+                  outputs.json
+      --check     write nothing; exit 1 and print the differing lines when OUT is not what a fresh render gives
+      --typecheck type-check a TypeScript program first, as pulumi up does (slower)
+  -h, --help      this text
+
+Exit codes: 0 done (or current), 1 the committed render is stale, 2 bad usage or the program failed.
+`;
+
 /** Parse the command line; returns the options or a usage problem. */
 export function parseArgs(
   argv: string[],
-): { dir: string; stack?: string; out?: string; check: boolean; typeCheck: boolean } | { error: string } {
+):
+  | { dir: string; stack?: string; out?: string; check: boolean; typeCheck: boolean }
+  | { error: string }
+  | { help: true } {
+  if (argv.some((a) => a === "--help" || a === "-h") || argv[0] === "help") return { help: true };
   const [command, ...rest] = argv;
   if (command !== "render")
     return { error: command ? `unknown command ${JSON.stringify(command)}` : "no command" };
@@ -60,6 +81,10 @@ export function parseArgs(
 
 async function main(): Promise<number> {
   const parsed = parseArgs(process.argv.slice(2));
+  if ("help" in parsed) {
+    process.stdout.write(HELP);
+    return 0;
+  }
   if ("error" in parsed) {
     process.stderr.write(`registry-setup: ${parsed.error}\n${USAGE}\n`);
     return 2;
