@@ -317,10 +317,6 @@ function shapeOf(config: pulumi.Config, key: string): Record<string, unknown> | 
   ]);
 }
 
-/**
- * Refuse keys that hold secrets but were set in clear (`pulumi config set` without `--secret`): their values would
- * sit unencrypted in the stack file and show in plain in every run.
- */
 /** Every key the root program reads in its namespace: any other is a typo that would otherwise be ignored. */
 export const ROOT_CONFIG_KEYS = [
   "registries",
@@ -407,13 +403,15 @@ function refuseUnknownKeys(config: pulumi.Config): void {
   problems.throwIfAny();
 }
 
+/**
+ * Refuse keys that hold secrets but were set in clear (`pulumi config set` without `--secret`): their values would
+ * sit unencrypted in the stack file and show in plain in every run.
+ */
 function requireSecretKeys(config: pulumi.Config, keys: string[]): void {
-  const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
-  if (!isSecret) return;
   const problems = new Problems();
   for (const key of keys) {
     const full = `${config.name}:${key}`;
-    if (pulumi.runtime.getConfig(full) !== undefined && !isSecret(full)) {
+    if (pulumi.runtime.getConfig(full) !== undefined && isConfigSecret(full) === false) {
       problems.add(
         key,
         `holds secrets but is stored in clear: set it again with \`pulumi config set --secret ${key} …\` (--path for a single field)`,
@@ -462,8 +460,7 @@ export function readableFiles(
 export function setupFromConfig(name: string, config: pulumi.Config): SetupOutputs {
   refuseUnknownKeys(config);
   requireSecretKeys(config, ["credentials", "sshPrivateKey", "sshPrivateKeys", "proxyPrivateKey"]);
-  const rawRegistries = config.requireObject<unknown>("registries");
-  const registries = registriesFromConfig(rawRegistries);
+  const registries = registriesFromConfig(config.requireObject<unknown>("registries"));
   secretsInRegistries(registries, isConfigSecret(`${config.name}:registries`));
   const credentialsShape = shapeOf(config, "credentials");
   const declaration = credentialsShape
